@@ -1,0 +1,80 @@
+#include "config.h"
+#include "app.h"
+#include "archive.h"
+#include "conf.h"
+#include "jsonio.h"
+#include "log.h"
+#include "tmpl.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct app *the_app;
+
+/* cc-backend's override files are Go templates wrapped in {{define "content"}}…{{end}};
+ * the wrapper goes, the HTML inside becomes the page's content block. */
+static void add_override(struct tmpl_set *set, const char *name, const char *file)
+{
+	char err[512];
+	size_t len;
+	char path[256];
+	snprintf(path, sizeof(path), "./var/%s", file);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	fclose(f);
+	char *src = jsonio_read_file(path, 1024 * 1024, &len, err, sizeof(err));
+	if (!src) {
+		log_warn("%s", err);
+		return;
+	}
+	char *body = src, *p;
+	if ((p = strstr(body, "{{define \"content\"}}")) != NULL)
+		body = p + strlen("{{define \"content\"}}");
+	char *end = strstr(body, "{{end}}");
+	if (end)
+		*end = '\0';
+	size_t blen = strlen(body) + 128;
+	char *wrapped = xmalloc(blen);
+	snprintf(wrapped, blen, "{{<layout}}{{$content}}%s{{/content}}{{/layout}}", body);
+	if (tmpl_set_add(set, name, wrapped, strlen(wrapped), err, sizeof(err)) < 0)
+		log_warn("%s: ignored: %s", path, err);
+	else
+		log_info("using %s", path);
+	free(wrapped);
+	free(src);
+}
+
+int app_init(struct app *app, struct conf *conf, char *err, size_t errlen)
+{
+	memset(app, 0, sizeof(*app));
+	app->conf = conf;
+	app->version = PACKAGE_VERSION;
+	char terr[512];
+	app->tmpl = tmpl_set_load(conf->templates_dir, terr, sizeof(terr));
+	if (!app->tmpl) {
+		snprintf(err, errlen, "templates in %s: %s", conf->templates_dir, terr);
+		return -1;
+	}
+	add_override(app->tmpl, "var/imprint", "imprint.tmpl");
+	add_override(app->tmpl, "var/privacy", "privacy.tmpl");
+	app->archive = archive_open(conf, err, errlen);
+	if (!app->archive) {
+		tmpl_set_free(app->tmpl);
+		app->tmpl = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void app_release(struct app *app)
+{
+	if (app->tmpl)
+		tmpl_set_free(app->tmpl);
+	archive_close(app->archive);
+	free(app->archive_error);
+	app->tmpl = NULL;
+	app->archive = NULL;
+}

@@ -1,0 +1,158 @@
+#include "config.h"
+#include "archive.h"
+#include "conf.h"
+#include "jsonio.h"
+#include "str.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void archive_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static int cmp_cluster(const void *a, const void *b)
+{
+	return strcmp(((const struct archive_cluster *)a)->name, ((const struct archive_cluster *)b)->name);
+}
+
+static int load_version(struct archive *ar, char *err, size_t errlen)
+{
+	char rerr[512];
+	size_t len;
+	errno = 0;
+	char *v = ar->ops->read(ar, "version.txt", 64, &len, rerr, sizeof(rerr));
+	if (!v && errno == ENOENT) {
+		/* as cc-backend: an empty archive is bootstrapped, anything else is an error */
+		char **names = ar->ops->list(ar, "", rerr, sizeof(rerr));
+		if (!names) {
+			snprintf(err, errlen, "job archive %s: %s", ar->location, rerr);
+			return -1;
+		}
+		bool empty = names[0] == NULL;
+		archive_strv_free(names);
+		if (!empty) {
+			snprintf(err, errlen, "job archive %s: version.txt is missing", ar->location);
+			return -1;
+		}
+		char ver[8];
+		snprintf(ver, sizeof(ver), "%d\n", ARCHIVE_VERSION);
+		if (ar->ops->write(ar, "version.txt", ver, strlen(ver), rerr, sizeof(rerr)) < 0) {
+			snprintf(err, errlen, "job archive %s: %s", ar->location, rerr);
+			return -1;
+		}
+		return 0;
+	}
+	if (!v) {
+		snprintf(err, errlen, "job archive %s: %s", ar->location, rerr);
+		return -1;
+	}
+	int64_t n;
+	v[strcspn(v, " \r\n")] = '\0';
+	int rc = str_to_i64(v, 0, 1000, &n);
+	if (rc < 0 || n != ARCHIVE_VERSION) {
+		snprintf(err, errlen, "job archive %s: unsupported version %s, need %d", ar->location, v, ARCHIVE_VERSION);
+		free(v);
+		return -1;
+	}
+	free(v);
+	return 0;
+}
+
+static int load_clusters(struct archive *ar, char *err, size_t errlen)
+{
+	char rerr[512];
+	char **names = ar->ops->list(ar, "", rerr, sizeof(rerr));
+	if (!names) {
+		snprintf(err, errlen, "job archive %s: %s", ar->location, rerr);
+		return -1;
+	}
+	size_t n = 0;
+	for (char **p = names; *p; p++)
+		n++;
+	ar->clusters = xcalloc(n ? n : 1, sizeof(*ar->clusters));
+	int rc = 0;
+	for (char **p = names; *p; p++) {
+		if (strcmp(*p, "version.txt") == 0 || strcmp(*p, "compress.txt") == 0)
+			continue;
+		if (!str_safe_name(*p))
+			continue;
+		char key[512];
+		snprintf(key, sizeof(key), "%s/cluster.json", *p);
+		size_t len;
+		char *data = ar->ops->read(ar, key, 64 * 1024 * 1024, &len, rerr, sizeof(rerr));
+		if (!data) {
+			snprintf(err, errlen, "job archive %s: cluster %s: %s", ar->location, *p, rerr);
+			rc = -1;
+			break;
+		}
+		char perr[256];
+		struct json_object *cfg = jsonio_parse(data, len, perr, sizeof(perr));
+		free(data);
+		const char *name = jsonio_str(cfg, "name");
+		if (!cfg || !json_object_is_type(cfg, json_type_object) || !name || !*name) {
+			snprintf(err, errlen, "job archive %s: %s: %s", ar->location, key,
+				 cfg ? "expected an object with a non-empty \"name\"" : perr);
+			if (cfg)
+				json_object_put(cfg);
+			rc = -1;
+			break;
+		}
+		ar->clusters[ar->nclusters].name = xstrdup(name);
+		ar->clusters[ar->nclusters].config = cfg;
+		ar->nclusters++;
+	}
+	archive_strv_free(names);
+	if (rc == 0)
+		qsort(ar->clusters, ar->nclusters, sizeof(*ar->clusters), cmp_cluster);
+	return rc;
+}
+
+struct archive *archive_open(const struct conf *c, char *err, size_t errlen)
+{
+	struct archive *ar;
+	if (strcmp(c->archive_kind, "file") == 0) {
+		ar = archive_fs_open(c->archive_path, err, errlen);
+	} else {
+		snprintf(err, errlen, "archive.kind \"%s\" is not supported yet", c->archive_kind);
+		return NULL;
+	}
+	if (!ar)
+		return NULL;
+	if (load_version(ar, err, errlen) < 0 || load_clusters(ar, err, errlen) < 0) {
+		archive_close(ar);
+		return NULL;
+	}
+	return ar;
+}
+
+const struct archive_cluster *archive_cluster(const struct archive *ar, const char *name)
+{
+	for (size_t i = 0; ar && i < ar->nclusters; i++)
+		if (strcmp(ar->clusters[i].name, name) == 0)
+			return &ar->clusters[i];
+	return NULL;
+}
+
+void archive_close(struct archive *ar)
+{
+	if (!ar)
+		return;
+	for (size_t i = 0; i < ar->nclusters; i++) {
+		free(ar->clusters[i].name);
+		json_object_put(ar->clusters[i].config);
+	}
+	free(ar->clusters);
+	if (ar->ops && ar->ops->close)
+		ar->ops->close(ar);
+	free(ar->location);
+	free(ar);
+}

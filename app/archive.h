@@ -1,0 +1,52 @@
+/* archive: the job archive (COMPAT c), behind one interface.
+ *
+ * A backend stores objects under keys that mirror the file layout
+ * ("version.txt", "<cluster>/cluster.json", "<cluster>/<l1>/<l2>/<start>/meta.json"):
+ * the file backend (archive_fs) now, S3 later.  Nothing outside a backend
+ * touches the file system for archive data.  Names that come from data
+ * (cluster, host, ids) are checked with str_safe_name before they form a key. */
+#ifndef JOBSCOPE_ARCHIVE_H
+#define JOBSCOPE_ARCHIVE_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#define ARCHIVE_VERSION 3
+#define ARCHIVE_MAX_JSON (256u * 1024 * 1024)
+
+struct archive;
+
+struct archive_ops {
+	/* object bytes (heap, NUL-terminated) or NULL with err; missing -> errno ENOENT */
+	char *(*read)(struct archive *ar, const char *key, size_t max, size_t *len, char *err, size_t errlen);
+	/* replace an object atomically */
+	int (*write)(struct archive *ar, const char *key, const void *data, size_t len, char *err, size_t errlen);
+	/* names directly below prefix ("" = the root), hidden ones left out; heap array, NULL-terminated */
+	char **(*list)(struct archive *ar, const char *prefix, char *err, size_t errlen);
+	void (*close)(struct archive *ar);
+};
+
+struct archive_cluster {
+	char *name;
+	struct json_object *config; /* cluster.json as read */
+};
+
+struct archive {
+	const struct archive_ops *ops;
+	char *location;               /* for messages: the path or the bucket */
+	void *backend;
+	struct archive_cluster *clusters;
+	size_t nclusters;
+};
+
+/* Open the archive named by the config ("file" kind now), check version.txt
+ * (bootstrapping an empty directory as cc-backend does) and load every
+ * cluster's cluster.json.  NULL with a sentence in err. */
+struct conf;
+struct archive *archive_open(const struct conf *c, char *err, size_t errlen);
+struct archive *archive_fs_open(const char *root, char *err, size_t errlen);
+void archive_close(struct archive *ar);
+const struct archive_cluster *archive_cluster(const struct archive *ar, const char *name);
+void archive_strv_free(char **v);
+
+#endif

@@ -1,0 +1,34 @@
+/* db: this process's PostgreSQL connection.
+ *
+ * One connection per worker, opened lazily after fork and reset when it
+ * breaks.  Queries are parameterised only: db_query prepares each distinct SQL
+ * text once per connection (keyed by the string's address, so pass static
+ * string constants) and registers the PGresult in the request arena. */
+#ifndef JOBSCOPE_DB_H
+#define JOBSCOPE_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+struct arena;
+
+/* Remember the conninfo ("" = PG* environment); connects on first use. */
+void db_setup(const char *conninfo);
+/* The connection, (re)connected if needed; NULL when the server does not answer. */
+PGconn *db_conn(void);
+void db_close(void);
+/* Run a parameterised statement; NULL on failure (logged with the SQLSTATE).
+ * Text parameters; a NULL entry is SQL NULL. */
+PGresult *db_query(struct arena *a, const char *sql, int nparams, const char *const *params);
+/* The same without preparing (for one-off statements such as migrations). */
+PGresult *db_query_once(struct arena *a, const char *sql, int nparams, const char *const *params);
+/* SQLSTATE of the last failed statement ("" if none), e.g. "23505" unique violation. */
+const char *db_last_sqlstate(void);
+const char *db_last_error(void);
+bool db_ping(void);
+/* BEGIN / COMMIT / ROLLBACK on this connection; -1 on failure. */
+int db_begin(void);
+int db_commit(void);
+void db_rollback(void);
+
+#endif

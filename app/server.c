@@ -1,0 +1,334 @@
+#include "config.h"
+#include "server.h"
+#include "app.h"
+#include "arena.h"
+#include "buf.h"
+#include "conf.h"
+#include "db.h"
+#include "dispatch.h"
+#include "log.h"
+#include "migrate.h"
+#include "tasks.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SD_LISTEN_FDS_START 3
+#define DRAIN_SECONDS 30
+
+enum child_kind { CHILD_WORKER, CHILD_TASKS };
+
+struct child {
+	pid_t pid;
+	enum child_kind kind;
+	int generation;
+	time_t started;
+};
+
+static volatile sig_atomic_t got_term, got_hup, got_chld;
+static volatile sig_atomic_t child_stop;
+
+static void on_master_signal(int sig)
+{
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+}
+
+static void on_child_term(int sig)
+{
+	(void)sig;
+	child_stop = 1;
+	FCGX_ShutdownPending();
+}
+
+static void set_handler(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/* The listening socket: systemd's (LISTEN_FDS) or our own unix socket. */
+static int open_listener(const struct conf *c, bool *own)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	if (pid && fds && atol(pid) == (long)getpid() && atoi(fds) >= 1) {
+		*own = false;
+		int fd = SD_LISTEN_FDS_START;
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		log_info("using the socket passed by systemd (fd %d)", fd);
+		return fd;
+	}
+	*own = true;
+	struct stat st;
+	if (lstat(c->fcgi_socket, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_err("%s exists and is not a socket; refusing to replace it", c->fcgi_socket);
+			return -1;
+		}
+		unlink(c->fcgi_socket); /* left over from a previous run */
+	}
+	mode_t old = umask(0117); /* rw for owner and group: nginx's group connects */
+	int fd = FCGX_OpenSocket(c->fcgi_socket, 256);
+	umask(old);
+	if (fd < 0) {
+		log_err("cannot listen on %s: %s", c->fcgi_socket, strerror(errno));
+		return -1;
+	}
+	log_info("listening on %s", c->fcgi_socket);
+	return fd;
+}
+
+static long fcgx_read(void *ctx, char *buf, size_t n)
+{
+	int chunk = n > 1 << 30 ? 1 << 30 : (int)n;
+	return FCGX_GetStr(buf, chunk, ctx);
+}
+
+static void worker_main(int listen_fd)
+{
+	prctl(PR_SET_NAME, "jobscope-worker", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	set_handler(SIGTERM, on_child_term, 0); /* no SA_RESTART: accept() returns */
+	set_handler(SIGINT, SIG_IGN, 0);
+	set_handler(SIGHUP, SIG_IGN, 0);
+	set_handler(SIGPIPE, SIG_IGN, 0);
+	set_handler(SIGCHLD, SIG_DFL, 0);
+	db_setup(the_app->conf->db);
+
+	struct arena a;
+	arena_init(&a, 64 * 1024);
+	struct buf out = BUF_INIT;
+	FCGX_Request fr;
+	FCGX_Init();
+	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	while (!child_stop && FCGX_Accept_r(&fr) >= 0) {
+		arena_reset(&a);
+		buf_reset(&out);
+		dispatch_request(&a, fr.envp, fcgx_read, fr.in, &out);
+		FCGX_PutStr(out.data, (int)out.len, fr.out);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 0);
+	arena_release(&a);
+	buf_release(&out);
+	db_close();
+}
+
+static void tasks_main(void)
+{
+	prctl(PR_SET_NAME, "jobscope-tasks", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	set_handler(SIGTERM, on_child_term, 0);
+	set_handler(SIGINT, SIG_IGN, 0);
+	set_handler(SIGHUP, SIG_IGN, 0);
+	set_handler(SIGPIPE, SIG_IGN, 0);
+	set_handler(SIGCHLD, SIG_DFL, 0);
+	db_setup(the_app->conf->db);
+	tasks_run(&child_stop);
+	db_close();
+}
+
+static struct child *children;
+static size_t nchildren, capchildren;
+
+static void spawn(enum child_kind kind, int generation, int listen_fd)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_err("fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		free(children);
+		children = NULL;
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (kind == CHILD_WORKER)
+			worker_main(listen_fd);
+		else
+			tasks_main();
+		app_release(the_app);
+		conf_free(the_app->conf);
+		free(the_app);
+		_exit(0);
+	}
+	if (nchildren == capchildren) {
+		capchildren = capchildren ? capchildren * 2 : 16;
+		children = xrealloc(children, capchildren * sizeof(*children));
+	}
+	children[nchildren++] = (struct child){pid, kind, generation, time(NULL)};
+}
+
+static void signal_generation(int generation, int sig, bool older)
+{
+	for (size_t i = 0; i < nchildren; i++)
+		if (older ? children[i].generation < generation : children[i].generation == generation)
+			kill(children[i].pid, sig);
+}
+
+static int reload(const char *config_path, int *generation, int listen_fd)
+{
+	char err[1024];
+	struct conf *nc = conf_load(config_path, err, sizeof(err));
+	if (!nc || conf_load_env(nc, err, sizeof(err)) < 0) {
+		log_err("reload refused, keeping the running configuration: %s", err);
+		conf_free(nc);
+		return -1;
+	}
+	struct app *na = xcalloc(1, sizeof(*na));
+	if (app_init(na, nc, err, sizeof(err)) < 0) {
+		log_err("reload refused, keeping the running configuration: %s", err);
+		conf_free(nc);
+		free(na);
+		return -1;
+	}
+	if (nc->workers != the_app->conf->workers || strcmp(nc->fcgi_socket, the_app->conf->fcgi_socket) != 0)
+		log_warn("reload: main.workers and main.fcgi-socket take effect at the next restart");
+	int workers = the_app->conf->workers;
+	app_release(the_app);
+	conf_free(the_app->conf);
+	free(the_app);
+	the_app = na;
+	the_app->conf->workers = workers;
+	(*generation)++;
+	for (int i = 0; i < workers; i++)
+		spawn(CHILD_WORKER, *generation, listen_fd);
+	spawn(CHILD_TASKS, *generation, listen_fd);
+	/* old workers finish the request in hand, then leave */
+	signal_generation(*generation, SIGTERM, true);
+	log_info("reloaded configuration and templates (generation %d)", *generation);
+	return 0;
+}
+
+static void reap(int generation, int listen_fd, bool respawn)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < nchildren; i++) {
+			if (children[i].pid != pid)
+				continue;
+			struct child c = children[i];
+			children[i] = children[--nchildren];
+			bool current = c.generation == generation;
+			bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+			if (current && respawn) {
+				if (WIFSIGNALED(status))
+					log_err("%s %ld died from signal %d; starting a new one",
+						c.kind == CHILD_WORKER ? "worker" : "task runner", (long)pid, WTERMSIG(status));
+				else
+					log_err("%s %ld exited with status %d; starting a new one",
+						c.kind == CHILD_WORKER ? "worker" : "task runner", (long)pid,
+						WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+				/* a child that dies at once must not make the master spin */
+				if (time(NULL) - c.started < 1)
+					sleep(1);
+				spawn(c.kind, generation, listen_fd);
+			} else if (!clean) {
+				log_warn("old %s %ld ended with status %d", c.kind == CHILD_WORKER ? "worker" : "task runner",
+					 (long)pid, status);
+			}
+			break;
+		}
+	}
+}
+
+int server_run(const char *config_path, struct conf *conf)
+{
+	(void)conf;
+	bool own_socket;
+	int fd = open_listener(the_app->conf, &own_socket);
+	if (fd < 0)
+		return 1;
+	char *socket_path = xstrdup(the_app->conf->fcgi_socket);
+
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	set_handler(SIGTERM, on_master_signal, 0);
+	set_handler(SIGINT, on_master_signal, 0);
+	set_handler(SIGHUP, on_master_signal, 0);
+	set_handler(SIGCHLD, on_master_signal, SA_NOCLDSTOP);
+	set_handler(SIGPIPE, SIG_IGN, 0);
+
+	int generation = 1;
+	for (int i = 0; i < the_app->conf->workers; i++)
+		spawn(CHILD_WORKER, generation, fd);
+	spawn(CHILD_TASKS, generation, fd);
+	log_info("jobscope %s: master %ld with %d workers and a task runner", PACKAGE_VERSION,
+		 (long)getpid(), the_app->conf->workers);
+
+	sigset_t wait_mask = old;
+	sigdelset(&wait_mask, SIGTERM);
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGHUP);
+	sigdelset(&wait_mask, SIGCHLD);
+	while (!got_term) {
+		sigsuspend(&wait_mask);
+		if (got_chld) {
+			got_chld = 0;
+			reap(generation, fd, !got_term);
+		}
+		if (got_hup && !got_term) {
+			got_hup = 0;
+			reload(config_path, &generation, fd);
+		}
+	}
+
+	log_info("shutting down: letting %zu children finish their requests", nchildren);
+	for (size_t i = 0; i < nchildren; i++)
+		kill(children[i].pid, SIGTERM);
+	time_t deadline = time(NULL) + DRAIN_SECONDS;
+	while (nchildren > 0 && time(NULL) < deadline) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0) {
+			for (size_t i = 0; i < nchildren; i++)
+				if (children[i].pid == pid) {
+					children[i] = children[--nchildren];
+					break;
+				}
+		} else {
+			usleep(20000);
+		}
+	}
+	for (size_t i = 0; i < nchildren; i++) {
+		log_warn("child %ld did not finish in %d s; killing it", (long)children[i].pid, DRAIN_SECONDS);
+		kill(children[i].pid, SIGKILL);
+		waitpid(children[i].pid, NULL, 0);
+	}
+	close(fd);
+	if (own_socket)
+		unlink(socket_path);
+	free(socket_path);
+	free(children);
+	children = NULL;
+	nchildren = 0;
+	log_info("stopped");
+	return 0;
+}

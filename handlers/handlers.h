@@ -1,0 +1,26 @@
+/* Every handler: validate input, ask the core, build one json-c model, hand it
+ * to a template (HTML) or the JSON writer (API).  A handler returns the HTTP
+ * status; for a status >= 400 with an empty body the dispatcher renders the
+ * error in the route's format (w->error carries the message). */
+#ifndef JOBSCOPE_HANDLERS_H
+#define JOBSCOPE_HANDLERS_H
+
+struct req;
+struct resp;
+
+/* h_home.c */
+int h_home_show(struct req *r, struct resp *w);
+/* h_auth.c */
+int h_auth_login_form(struct req *r, struct resp *w);
+int h_auth_login(struct req *r, struct resp *w);
+int h_auth_logout(struct req *r, struct resp *w);
+/* shown by the dispatcher for pages that need a login */
+int h_auth_login_required(struct req *r, struct resp *w);
+/* h_pages.c */
+int h_pages_imprint(struct req *r, struct resp *w);
+int h_pages_privacy(struct req *r, struct resp *w);
+/* h_health.c */
+int h_health_show(struct req *r, struct resp *w);
+int h_health_ping(struct req *r, struct resp *w);
+
+#endif

@@ -1,0 +1,190 @@
+/* Database suite: the migrations and what the schema must refuse, against a
+ * real PostgreSQL (PG* environment, as ./test.sh provides with pg_virtualenv).
+ * Each test runs in a database of its own, made from sql/ and dropped after. */
+#include "config.h"
+#include "../lib/testlib.h"
+#include "../../app/auth.h"
+#include "../../app/db.h"
+#include "../../app/migrate.h"
+#include "../../app/password.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dbname[64];
+
+static PGresult *admin_exec(const char *sql)
+{
+	PGconn *c = PQconnectdb("dbname=postgres");
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "PostgreSQL: %s", PQerrorMessage(c));
+	PGresult *r = PQexec(c, sql);
+	PQfinish(c);
+	return r;
+}
+
+static void setup(void)
+{
+	snprintf(dbname, sizeof(dbname), "jobscope_check_%ld", (long)getpid());
+	char sql[160];
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
+	PGresult *r = admin_exec(sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s", PQresultErrorMessage(r));
+	PQclear(r);
+	char ci[128];
+	snprintf(ci, sizeof(ci), "dbname=%s", dbname);
+	db_setup(ci);
+}
+
+static void teardown(void)
+{
+	db_close();
+	char sql[160];
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", dbname);
+	PQclear(admin_exec(sql));
+}
+
+static int exec_ok(const char *sql)
+{
+	PGresult *r = db_query_once(NULL, sql, 0, NULL);
+	if (!r)
+		return 0;
+	PQclear(r);
+	return 1;
+}
+
+static const char *sql_dir(void)
+{
+	static char d[4096];
+	snprintf(d, sizeof(d), "%s/sql", test_srcdir());
+	return d;
+}
+
+START_TEST(migrate_up_from_empty_and_report)
+{
+	int v;
+	bool dirty;
+	ck_assert_int_eq(migrate_version(&v, &dirty), 0);
+	ck_assert_int_eq(v, 0);
+	char err[512];
+	ck_assert_int_eq(migrate_check(err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "-migrate-db"), "%s", err);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f = open_memstream(&out, &outlen);
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	fclose(f);
+	ck_assert_msg(strstr(out, "applying 001_init.up.sql ... done"), "%s", out);
+	ck_assert_msg(strstr(out, "now at version 1"), "%s", out);
+	free(out);
+	ck_assert_int_eq(migrate_version(&v, &dirty), 0);
+	ck_assert_int_eq(v, DB_SCHEMA_VERSION);
+	ck_assert_int_eq(migrate_check(err, sizeof(err)), 0);
+	/* a second run changes nothing */
+	f = open_memstream(&out, &outlen);
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	fclose(f);
+	ck_assert_msg(strstr(out, "nothing to do"), "%s", out);
+	free(out);
+}
+END_TEST
+
+START_TEST(down_and_up_again)
+{
+	FILE *f = fopen("/dev/null", "w");
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	ck_assert_int_eq(migrate_down(sql_dir(), 0, f), 0);
+	int v;
+	bool dirty;
+	ck_assert_int_eq(migrate_version(&v, &dirty), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert(!exec_ok("SELECT 1 FROM job"));
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	ck_assert(exec_ok("SELECT 1 FROM job"));
+	fclose(f);
+}
+END_TEST
+
+START_TEST(other_versions_are_refused_with_the_fix)
+{
+	FILE *f = fopen("/dev/null", "w");
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	fclose(f);
+	char err[512];
+	ck_assert(exec_ok("UPDATE schema_migrations SET version = 99"));
+	ck_assert_int_eq(migrate_check(err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "version 99") && strstr(err, "newer"), "%s", err);
+	ck_assert(exec_ok("UPDATE schema_migrations SET version = 1, dirty = true"));
+	ck_assert_int_eq(migrate_check(err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "dirty"), "%s", err);
+	f = fopen("/dev/null", "w");
+	ck_assert_int_eq(migrate_up(sql_dir(), f), -1); /* refuses to touch a dirty schema */
+	fclose(f);
+}
+END_TEST
+
+START_TEST(schema_refuses_bad_rows)
+{
+	FILE *f = fopen("/dev/null", "w");
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	fclose(f);
+	char h[PASSWORD_HASH_MAX];
+	ck_assert_int_eq(password_hash("pw", h), 0);
+	const char *p[] = {"alice", h, "{user,manager}"};
+	PGresult *r = db_query_once(NULL, "INSERT INTO hpc_user (username, password, roles) VALUES ($1, $2, $3::text[])", 3, p);
+	ck_assert_ptr_nonnull(r);
+	PQclear(r);
+	const char *bad[] = {"bob", h, "{user,root}"};
+	ck_assert_ptr_null(db_query_once(NULL, "INSERT INTO hpc_user (username, password, roles) VALUES ($1, $2, $3::text[])", 3, bad));
+	const char *plain[] = {"carol", "secret", "{user}"};
+	ck_assert_ptr_null(db_query_once(NULL, "INSERT INTO hpc_user (username, password, roles) VALUES ($1, $2, $3::text[])", 3, plain));
+	/* a hostile name is stored as it is, and only as data */
+	const char *evil[] = {"x'); DROP TABLE job; --<b>", h, "{user}"};
+	r = db_query_once(NULL, "INSERT INTO hpc_user (username, password, roles) VALUES ($1, $2, $3::text[])", 3, evil);
+	ck_assert_ptr_nonnull(r);
+	PQclear(r);
+	ck_assert(exec_ok("SELECT 1 FROM job"));
+	ck_assert(exec_ok("INSERT INTO job (job_id, cluster, subcluster, start_time, hpc_user, project, job_state, resources, num_nodes, shared) "
+			  "VALUES (1, 'c', 's', 100, 'u', 'p', 'running', '[{\"hostname\":\"n1\"}]', 1, 'none')"));
+	ck_assert(!exec_ok("INSERT INTO job (job_id, cluster, subcluster, start_time, hpc_user, project, job_state, resources, num_nodes, shared) "
+			   "VALUES (1, 'c', 's', 100, 'u', 'p', 'running', '[{\"hostname\":\"n1\"}]', 1, 'none')"));
+	ck_assert_str_eq(db_last_sqlstate(), "23505");
+	ck_assert(!exec_ok("INSERT INTO job (job_id, cluster, subcluster, start_time, hpc_user, project, job_state, resources, num_nodes, shared) "
+			   "VALUES (2, 'c', 's', 100, 'u', 'p', 'out-of-memory', '[{\"hostname\":\"n1\"}]', 1, 'none')"));
+	/* deleting a user ends their sessions */
+	ck_assert(exec_ok("INSERT INTO session (id_hash, username, expires) VALUES (sha256('x'), 'alice', now() + interval '1 hour')"));
+	ck_assert(exec_ok("DELETE FROM hpc_user WHERE username = 'alice'"));
+	r = db_query_once(NULL, "SELECT count(*) FROM session", 0, NULL);
+	ck_assert_str_eq(PQgetvalue(r, 0, 0), "0");
+	PQclear(r);
+}
+END_TEST
+
+static Suite *db_suite(void)
+{
+	Suite *s = suite_create("db");
+	TCase *tc = tcase_create("migrations");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, migrate_up_from_empty_and_report);
+	tcase_add_test(tc, down_and_up_again);
+	tcase_add_test(tc, other_versions_are_refused_with_the_fix);
+	tcase_add_test(tc, schema_refuses_bad_rows);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	if (!getenv("PGHOST") && !getenv("PGDATABASE") && !getenv("PGPORT")) {
+		fprintf(stderr, "check_db: no PostgreSQL in the environment (PGHOST/PGPORT unset); run it through ./test.sh, which starts one\n");
+		return 1;
+	}
+	SRunner *sr = srunner_create(db_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

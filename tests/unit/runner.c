@@ -1,0 +1,16 @@
+/* Runs every unit suite (no services needed).  Exit status 0 only when all pass. */
+#include "config.h"
+#include "suites.h"
+
+#include <stdlib.h>
+
+int main(void)
+{
+	SRunner *sr = srunner_create(NULL);
+#define ADD_SUITE(name) srunner_add_suite(sr, name##_suite());
+	UNIT_SUITES(ADD_SUITE)
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
