@@ -567,7 +567,7 @@ static size_t add_text(struct compiler *c, const struct tok *t, const struct ope
 	return c->pool.len - before;
 }
 
-static int build(struct compiler *c)
+static void build(struct compiler *c)
 {
 	struct open open[TMPL_MAX_NESTING];
 	size_t depth = 0;
@@ -658,7 +658,6 @@ static int build(struct compiler *c)
 		}
 		merge = 0;
 	}
-	return 0;
 }
 
 static void tmpl_free_one(struct tmpl *t)
@@ -691,8 +690,7 @@ static struct tmpl *tmpl_compile(const char *name, const char *label, const char
 	for (size_t i = 0; i < c.ntoks; i++)
 		if (can_stand_alone(c.toks[i].kind))
 			find_standalone(&c, i);
-	if (build(&c))
-		goto out;
+	build(&c);
 
 	t = xcalloc(1, sizeof(*t));
 	t->name = xstrdup(name);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# ./test.sh: install what is missing, build from scratch (ASan + UBSan, -Werror)
+# and run every suite: unit (no services), database (a real PostgreSQL) and
+# HTTP (real nginx + jobscope), then `make distcheck`.  Run as root on Debian 12.
+#
+#   ./test.sh            everything
+#   ./test.sh quick      skip distcheck
+set -euo pipefail
+cd "$(dirname "$0")"
+TOP=$PWD
+START=$(date +%s)
+
+step() { printf '\n==> %s (%ds)\n' "$*" "$(( $(date +%s) - START ))"; }
+
+step "packages"
+./demo.sh deps
+# what the suites need beyond building and running
+TEST_PKGS="postgresql-common python3 python3-pytest python3-requests tidy libfcgi-bin procps"
+missing=()
+for p in $TEST_PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+step "build from scratch with ASan + UBSan and -Werror"
+./autogen.sh >/dev/null 2>&1 || ./autogen.sh
+rm -rf _build
+mkdir _build
+cd _build
+../configure --quiet --enable-asan --enable-werror
+make -s -j"$(nproc)"
+
+# ASan: fail on the first error; leaks are errors too.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+step "unit, database and HTTP suites (a throw-away PostgreSQL from pg_virtualenv)"
+# pg_virtualenv runs the suites as root against a cluster it creates and removes
+if ! pg_virtualenv make -s check; then
+	for f in tests/unit/check_unit.log tests/db/check_db.log tests/http/run.sh.log; do
+		[ -f "$f" ] && { echo "---- $f"; tail -n 80 "$f"; }
+	done
+	exit 1
+fi
+for f in tests/unit/check_unit.log tests/db/check_db.log tests/http/run.sh.log; do
+	grep -hE '^[0-9]+%: Checks|passed|failed' "$f" | tail -n 2 | sed "s|^|$(basename "$f" .log): |"
+done
+
+if [ "${1:-}" != quick ]; then
+	step "make distcheck (tarball builds, tests pass, installs with DESTDIR)"
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	pg_virtualenv make -s distcheck >distcheck.log 2>&1 || { tail -n 60 distcheck.log; exit 1; }
+	grep -E "archives ready|\.tar\.gz" distcheck.log | head -n 3
+fi
+
+step "all suites passed"
