@@ -10,6 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+void jsonio_init(void)
+{
+	json_c_set_serialization_double_format("%.15g", JSON_C_OPTION_GLOBAL);
+}
+
 static void position(const char *s, size_t off, int *line, int *col)
 {
 	*line = 1;

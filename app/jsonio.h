@@ -9,6 +9,9 @@
 
 #define JSONIO_MAX_DEPTH 32
 
+/* Process-wide json-c settings (doubles as %.15g, not %.17g's 0.10000000000000001). */
+void jsonio_init(void);
+
 /* Parse exactly one JSON value (trailing garbage other than white space is an
  * error) with a depth limit and UTF-8 validation.  On error returns NULL and
  * writes "line L, column C: reason" into err.  The caller owns the result. */

@@ -7,6 +7,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "db.h"
+#include "jsonio.h"
 #include "log.h"
 #include "migrate.h"
 #include "password.h"
@@ -262,6 +263,7 @@ int main(int argc, char **argv)
 {
 	if (parse_flags(argc, argv) < 0)
 		return 2;
+	jsonio_init();
 	if (fl.help) {
 		usage(stdout);
 		return 0;

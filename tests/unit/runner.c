@@ -1,11 +1,13 @@
 /* Runs every unit suite (no services needed).  Exit status 0 only when all pass. */
 #include "config.h"
 #include "suites.h"
+#include "../../app/jsonio.h"
 
 #include <stdlib.h>
 
 int main(void)
 {
+	jsonio_init();
 	SRunner *sr = srunner_create(NULL);
 #define ADD_SUITE(name) srunner_add_suite(sr, name##_suite());
 	UNIT_SUITES(ADD_SUITE)

@@ -10,6 +10,7 @@
 	X(conf)        \
 	X(req)         \
 	X(password)    \
+	X(job)         \
 	X(buf)         \
 	X(tmpl)
 
