@@ -1077,6 +1077,15 @@ static size_t format_double(char *tmp, size_t size, double d)
 	return n > 0 ? (size_t)n : 0;
 }
 
+const char tmpl_markup_tag = 'M';
+
+struct json_object *tmpl_markup_new(const char *html, size_t len)
+{
+	struct json_object *o = json_object_new_string_len(html, (int)len);
+	json_object_set_userdata(o, (void *)&tmpl_markup_tag, NULL);
+	return o;
+}
+
 static void emit_value(struct render *r, struct json_object *v, int escape)
 {
 	char tmp[40];
@@ -1109,6 +1118,9 @@ static void emit_value(struct render *r, struct json_object *v, int escape)
 	if (!n)
 		return;
 	begin_output(r);
+	/* markup made by C code (tmpl_markup_new), e.g. an SVG plot, is already safe */
+	if (escape && json_object_get_userdata(v) == &tmpl_markup_tag)
+		escape = 0;
 	if (escape)
 		add_escaped(r->out, s, n);
 	else

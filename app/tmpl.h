@@ -48,6 +48,13 @@ struct tmpl_set *tmpl_set_load(const char *dir, char *err, size_t errlen);
 int tmpl_set_has(const struct tmpl_set *s, const char *name);
 /* Number of templates in the set. */
 size_t tmpl_set_count(const struct tmpl_set *s);
+
+/* Markup that C code generated and vouches for (the svg module's plots, which
+ * escape every text they contain).  {{x}} writes such a value unescaped; every
+ * other value — anything from a request, the database or the archive — is
+ * escaped.  Only C can make one: there is no template syntax for raw output. */
+extern const char tmpl_markup_tag;
+struct json_object *tmpl_markup_new(const char *html, size_t len);
 /* Render template name with ctx (may be NULL) as the root context, appending
  * to out.  0 on success, -1 if name is unknown.  Missing partials render as
  * empty (spec behaviour; tmpl_set_check catches them at start-up). */

@@ -1,0 +1,341 @@
+#include "config.h"
+#include "joblist.h"
+#include "arena.h"
+#include "auth.h"
+#include "buf.h"
+#include "db.h"
+#include "html.h"
+#include "jsonio.h"
+#include "log.h"
+#include "req.h"
+#include "str.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int joblist_page_from_params(const struct kvlist *params, struct joblist_page *p, char *err, size_t errlen)
+{
+	p->items_per_page = 10;
+	p->after = p->before = NULL;
+	for (size_t i = 0; i < params->n; i++) {
+		const char *k = params->v[i].key, *v = params->v[i].val;
+		if (strcmp(k, "itemsPerPage") == 0) {
+			int64_t n;
+			if (str_to_i64(v, 1, 1000, &n) < 0 || (n != 10 && n != 25 && n != 50 && n != 100)) {
+				snprintf(err, errlen, "invalid value for itemsPerPage: \"%.20s\" (expected 10, 25, 50 or 100)", v);
+				return -1;
+			}
+			p->items_per_page = (int)n;
+		} else if (strcmp(k, "after") == 0) {
+			p->after = v;
+		} else if (strcmp(k, "before") == 0) {
+			p->before = v;
+		}
+	}
+	return 0;
+}
+
+void joblist_format_duration(int64_t s, char *out, size_t n)
+{
+	if (s < 0)
+		s = 0;
+	int64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+	if (d)
+		snprintf(out, n, "%lldd %lldh %lldm", (long long)d, (long long)h, (long long)m);
+	else if (h)
+		snprintf(out, n, "%lldh %lldm", (long long)h, (long long)m);
+	else if (m)
+		snprintf(out, n, "%lldm %llds", (long long)m, (long long)(s % 60));
+	else
+		snprintf(out, n, "%llds", (long long)s);
+}
+
+void joblist_format_time(int64_t epoch, char *out, size_t n)
+{
+	time_t t = (time_t)epoch;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+const char *joblist_state_class(const char *s)
+{
+	if (strcmp(s, "running") == 0)
+		return "primary";
+	if (strcmp(s, "completed") == 0)
+		return "success";
+	if (strcmp(s, "failed") == 0 || strcmp(s, "node_fail") == 0 || strcmp(s, "boot_fail") == 0 ||
+	    strcmp(s, "out_of_memory") == 0)
+		return "danger";
+	if (strcmp(s, "timeout") == 0 || strcmp(s, "deadline") == 0 || strcmp(s, "cancelled") == 0 ||
+	    strcmp(s, "preempted") == 0)
+		return "warning";
+	return "secondary";
+}
+
+/* integer sort columns compare as bigint (so the start_time index serves), others as float8 */
+static bool sort_is_integer(const struct job_sort *s)
+{
+	return s->key == SORT_START_TIME || s->key == SORT_DURATION || s->key == SORT_NUM_NODES ||
+	       s->key == SORT_NUM_HWTHREADS || s->key == SORT_NUM_ACC;
+}
+
+/* "<value>:<id>" -> checked strings, or -1 */
+static int parse_cursor(struct arena *a, const char *c, bool integer, const char **val, const char **id)
+{
+	const char *colon = strrchr(c, ':');
+	if (!colon || colon == c || strlen(c) > 64)
+		return -1;
+	char *v = arena_strndup(a, c, (size_t)(colon - c));
+	int64_t x;
+	if (str_to_i64(colon + 1, 1, INT64_MAX, &x) < 0)
+		return -1;
+	if (integer) {
+		if (str_to_i64(v, INT64_MIN, INT64_MAX, &x) < 0)
+			return -1;
+	} else {
+		char *end;
+		double d = strtod(v, &end);
+		if (*end || !isfinite(d))
+			return -1;
+	}
+	*val = v;
+	*id = colon + 1;
+	return 0;
+}
+
+/* this path with the current query, cursor parameters replaced */
+static const char *page_url(struct req *r, const char *cursor_key, const char *cursor)
+{
+	struct buf b;
+	buf_init_arena(&b, r->a);
+	buf_adds(&b, r->path);
+	char sep = '?';
+	for (size_t i = 0; i < r->params.n; i++) {
+		const char *k = r->params.v[i].key;
+		if (strcmp(k, "after") == 0 || strcmp(k, "before") == 0)
+			continue;
+		buf_addch(&b, sep);
+		sep = '&';
+		html_url_encode(&b, k, strlen(k));
+		buf_addch(&b, '=');
+		html_url_encode(&b, r->params.v[i].val, strlen(r->params.v[i].val));
+	}
+	buf_addch(&b, sep);
+	buf_adds(&b, cursor_key);
+	buf_addch(&b, '=');
+	html_url_encode(&b, cursor, strlen(cursor));
+	return b.data;
+}
+
+#define LIST_COLUMNS                                                                              \
+	"job.id, job.job_id, job.cluster, job.subcluster, coalesce(job.cluster_partition, ''), "  \
+	"job.project, job.hpc_user, job.shared, job.job_state, job.start_time, "                  \
+	"(CASE WHEN job.job_state = 'running' THEN greatest(0, extract(epoch FROM now())::bigint - job.start_time) ELSE job.duration END), " \
+	"job.walltime, job.num_nodes, coalesce(job.num_hwthreads, 0), coalesce(job.num_acc, 0), " \
+	"job.energy, coalesce(job.array_job_id, 0), coalesce(job.meta_data->>'jobName', ''), "    \
+	"coalesce(job.footprint::text, '{}'), coalesce(job.preview::text, ''), job.monitoring_status, "
+enum { C_ID, C_JOBID, C_CLUSTER, C_SUB, C_PART, C_PROJECT, C_USER, C_SHARED, C_STATE, C_START,
+       C_DURATION, C_WALLTIME, C_NODES, C_HWT, C_ACC, C_ENERGY, C_ARRAY, C_NAME, C_FOOTPRINT,
+       C_PREVIEW, C_MSTATUS, C_SORTVAL };
+
+static void add_s(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void jput(void *o)
+{
+	json_object_put(o);
+}
+
+static struct json_object *row_model(struct req *r, PGresult *res, int i)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[64];
+	add_s(o, "id", PQgetvalue(res, i, C_ID));
+	add_s(o, "job_id", PQgetvalue(res, i, C_JOBID));
+	add_s(o, "cluster", PQgetvalue(res, i, C_CLUSTER));
+	add_s(o, "subcluster", PQgetvalue(res, i, C_SUB));
+	add_s(o, "partition", PQgetvalue(res, i, C_PART));
+	add_s(o, "project", PQgetvalue(res, i, C_PROJECT));
+	add_s(o, "user", PQgetvalue(res, i, C_USER));
+	const char *shared = PQgetvalue(res, i, C_SHARED);
+	if (strcmp(shared, "none") != 0)
+		add_s(o, "shared", shared);
+	const char *state = PQgetvalue(res, i, C_STATE);
+	add_s(o, "state", state);
+	add_s(o, "state_class", joblist_state_class(state));
+	if (strcmp(state, "running") == 0)
+		json_object_object_add(o, "running", json_object_new_boolean(1));
+	int64_t start = atoll(PQgetvalue(res, i, C_START));
+	joblist_format_time(start, buf, sizeof(buf));
+	add_s(o, "start", buf);
+	joblist_format_duration(atoll(PQgetvalue(res, i, C_DURATION)), buf, sizeof(buf));
+	add_s(o, "duration", buf);
+	int64_t wall = atoll(PQgetvalue(res, i, C_WALLTIME));
+	if (wall > 0) {
+		joblist_format_duration(wall, buf, sizeof(buf));
+		add_s(o, "walltime", buf);
+	}
+	json_object_object_add(o, "num_nodes", json_object_new_int(atoi(PQgetvalue(res, i, C_NODES))));
+	int hwt = atoi(PQgetvalue(res, i, C_HWT)), acc = atoi(PQgetvalue(res, i, C_ACC));
+	if (hwt)
+		json_object_object_add(o, "num_hwthreads", json_object_new_int(hwt));
+	if (acc)
+		json_object_object_add(o, "num_acc", json_object_new_int(acc));
+	double energy = atof(PQgetvalue(res, i, C_ENERGY));
+	if (energy > 0) {
+		snprintf(buf, sizeof(buf), "%.2f", energy);
+		add_s(o, "energy", buf);
+	}
+	const char *arr = PQgetvalue(res, i, C_ARRAY);
+	if (strcmp(arr, "0") != 0)
+		add_s(o, "array_job_id", arr);
+	const char *name = PQgetvalue(res, i, C_NAME);
+	if (*name) {
+		size_t n = strlen(name);
+		if (n > 40) {
+			/* shorten on a UTF-8 boundary */
+			size_t cut = 37;
+			while (cut > 0 && ((unsigned char)name[cut] & 0xc0) == 0x80)
+				cut--;
+			add_s(o, "job_name", arena_printf(r->a, "%.*s…", (int)cut, name));
+			add_s(o, "job_name_full", name);
+		} else {
+			add_s(o, "job_name", name);
+		}
+	}
+	char err[128];
+	const char *fp = PQgetvalue(res, i, C_FOOTPRINT);
+	struct json_object *fpo = jsonio_parse(fp, strlen(fp), err, sizeof(err));
+	if (fpo)
+		json_object_object_add(o, "footprint_raw", fpo);
+	const char *pv = PQgetvalue(res, i, C_PREVIEW);
+	if (*pv) {
+		struct json_object *pvo = jsonio_parse(pv, strlen(pv), err, sizeof(err));
+		if (pvo)
+			json_object_object_add(o, "preview_raw", pvo);
+	}
+	return o;
+}
+
+static const char sql_tags[] =
+	"SELECT jt.job_id, t.id, t.tag_type, t.tag_name, t.tag_scope FROM jobtag jt JOIN tag t ON t.id = jt.tag_id "
+	"WHERE jt.job_id = ANY($1::bigint[]) AND (t.tag_scope = 'global' OR t.tag_scope = $2 OR "
+	"(t.tag_scope = 'admin' AND $3::bool)) ORDER BY t.tag_type, t.tag_name";
+
+static void add_tags(struct req *r, struct json_object *rows)
+{
+	size_t n = json_object_array_length(rows);
+	if (n == 0)
+		return;
+	struct buf ids;
+	buf_init_arena(&ids, r->a);
+	buf_addch(&ids, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&ids, "%s%s", i ? "," : "", jsonio_str(json_object_array_get_idx(rows, i), "id"));
+	buf_addch(&ids, '}');
+	unsigned lvl = r->user ? auth_level(r->user->roles) : 0;
+	const char *p[] = {ids.data, r->user ? r->user->username : "", lvl >= ROLE_SUPPORT ? "t" : "f"};
+	PGresult *res = db_query(r->a, sql_tags, 3, p);
+	if (!res)
+		return;
+	for (int k = 0; k < PQntuples(res); k++) {
+		const char *jid = PQgetvalue(res, k, 0);
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *row = json_object_array_get_idx(rows, i);
+			if (strcmp(jsonio_str(row, "id"), jid) != 0)
+				continue;
+			struct json_object *tags = jsonio_get(row, "tags");
+			if (!tags) {
+				tags = json_object_new_array();
+				json_object_object_add(row, "tags", tags);
+			}
+			struct json_object *t = json_object_new_object();
+			add_s(t, "id", PQgetvalue(res, k, 1));
+			add_s(t, "type", PQgetvalue(res, k, 2));
+			add_s(t, "name", PQgetvalue(res, k, 3));
+			add_s(t, "scope", PQgetvalue(res, k, 4));
+			json_object_array_add(tags, t);
+		}
+	}
+}
+
+int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sort *s,
+		 const struct joblist_page *p, struct json_object *model, char *err, size_t errlen)
+{
+	bool integer = sort_is_integer(s);
+	const char *expr = jobquery_sort_expr(r->a, s);
+	const char *cv = NULL, *cid = NULL;
+	bool backwards = false;
+	if (p->before && parse_cursor(r->a, p->before, integer, &cv, &cid) == 0)
+		backwards = true;
+	else if (p->after && parse_cursor(r->a, p->after, integer, &cv, &cid) < 0)
+		cv = NULL;
+	/* walking backwards flips the comparison and the order, then the rows */
+	bool desc = s->desc != backwards;
+
+	struct sqlq q;
+	sqlq_init(&q, r->a);
+	buf_addf(&q.sql, "SELECT " LIST_COLUMNS "%s FROM job WHERE true", expr);
+	jobquery_where(&q, f, r->user);
+	if (cv) {
+		buf_addf(&q.sql, " AND (%s, job.id) %c (", expr, desc ? '<' : '>');
+		sqlq_param(&q, cv, integer ? "::bigint" : "::float8");
+		buf_adds(&q.sql, ", ");
+		sqlq_param(&q, cid, "::bigint");
+		buf_adds(&q.sql, ")");
+	}
+	buf_addf(&q.sql, " ORDER BY %s %s, job.id %s LIMIT %d", expr, desc ? "DESC" : "ASC",
+		 desc ? "DESC" : "ASC", p->items_per_page + 1);
+	PGresult *res = db_query_once(r->a, q.sql.data, q.nparams, q.params);
+	if (!res) {
+		snprintf(err, errlen, "the job list query failed: %s", db_last_error());
+		return -1;
+	}
+	int n = PQntuples(res);
+	bool more = n > p->items_per_page;
+	if (more)
+		n = p->items_per_page;
+	struct json_object *rows = json_object_new_array_ext(n);
+	for (int k = 0; k < n; k++) {
+		int i = backwards ? n - 1 - k : k;
+		json_object_array_add(rows, row_model(r, res, i));
+	}
+	add_tags(r, rows);
+	json_object_object_add(model, "jobs", rows);
+	if (n > 0) {
+		int first = backwards ? n - 1 : 0, last = backwards ? 0 : n - 1;
+		const char *first_c = arena_printf(r->a, "%s:%s", PQgetvalue(res, first, C_SORTVAL), PQgetvalue(res, first, C_ID));
+		const char *last_c = arena_printf(r->a, "%s:%s", PQgetvalue(res, last, C_SORTVAL), PQgetvalue(res, last, C_ID));
+		bool has_next = backwards ? cv != NULL : more;
+		bool has_prev = backwards ? more : cv != NULL;
+		if (has_next)
+			add_s(model, "next_url", page_url(r, "after", last_c));
+		if (has_prev)
+			add_s(model, "prev_url", page_url(r, "before", first_c));
+	}
+
+	/* the count: exact up to the cap, beyond it only "more than" */
+	struct sqlq c;
+	sqlq_init(&c, r->a);
+	buf_adds(&c.sql, "SELECT count(*) FROM (SELECT 1 FROM job WHERE true");
+	jobquery_where(&c, f, r->user);
+	buf_addf(&c.sql, " LIMIT %d) s", JOBLIST_COUNT_CAP + 1);
+	PGresult *cres = db_query_once(r->a, c.sql.data, c.nparams, c.params);
+	if (cres) {
+		long long total = atoll(PQgetvalue(cres, 0, 0));
+		if (total > JOBLIST_COUNT_CAP) {
+			json_object_object_add(model, "count", json_object_new_int(JOBLIST_COUNT_CAP));
+			json_object_object_add(model, "count_capped", json_object_new_boolean(1));
+		} else {
+			json_object_object_add(model, "count", json_object_new_int64(total));
+		}
+	}
+	(void)jput;
+	return 0;
+}
