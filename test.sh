@@ -15,7 +15,7 @@ step() { printf '\n==> %s (%ds)\n' "$*" "$(( $(date +%s) - START ))"; }
 step "packages"
 ./demo.sh deps
 # what the suites need beyond building and running
-TEST_PKGS="postgresql-common python3 python3-pytest python3-requests tidy libfcgi-bin procps"
+TEST_PKGS="python3 python3-pytest python3-requests tidy libfcgi-bin procps"
 missing=()
 for p in $TEST_PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -39,9 +39,9 @@ make -s -j"$(nproc)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-step "unit, database and HTTP suites (a throw-away PostgreSQL from pg_virtualenv)"
-# pg_virtualenv runs the suites as root against a cluster it creates and removes
-if ! pg_virtualenv make -s check; then
+step "unit, database and HTTP suites (against a throw-away PostgreSQL)"
+PG="$TOP/tests/lib/with-postgres.sh"
+if ! "$PG" make -s check; then
 	for f in tests/unit/check_unit.log tests/db/check_db.log tests/http/run.sh.log; do
 		[ -f "$f" ] && { echo "---- $f"; tail -n 80 "$f"; }
 	done
@@ -54,7 +54,7 @@ done
 if [ "${1:-}" != quick ]; then
 	step "make distcheck (tarball builds, tests pass, installs with DESTDIR)"
 	unset ASAN_OPTIONS UBSAN_OPTIONS
-	pg_virtualenv make -s distcheck >distcheck.log 2>&1 || { tail -n 60 distcheck.log; exit 1; }
+	"$PG" make -s distcheck >distcheck.log 2>&1 || { tail -n 60 distcheck.log; exit 1; }
 	grep -E "archives ready|\.tar\.gz" distcheck.log | head -n 3
 fi
 

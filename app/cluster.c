@@ -307,6 +307,8 @@ static int nl_group(const char *expr, size_t *i, struct nl_elem *e, char *err, s
 		r.hi = r.lo;
 		if (expr[*i] == '-') {
 			(*i)++;
+			if (expr[*i] == '\0')
+				return nl_fail(expr, err, errlen, "unclosed '[' at offset %zu", open);
 			if (!nl_digit(expr[*i]))
 				return nl_fail(expr, err, errlen, "expected the upper bound of a range at offset %zu, got %s",
 					       *i, nl_char(expr, *i, cb, sizeof(cb)));

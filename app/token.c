@@ -329,7 +329,7 @@ static void unsupported_alg(const char *alg, char *err, size_t errlen)
 {
 	char safe[24];
 	size_t i = 0;
-	for (; alg[i] && i < sizeof(safe) - 4; i++) {
+	for (; i < sizeof(safe) - 4 && alg[i]; i++) {
 		unsigned char c = (unsigned char)alg[i];
 		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 			     c == '+' || c == '-' || c == '.' || c == '_';
@@ -428,7 +428,7 @@ static int claim_time(struct json_object *payload, const char *key, int64_t *out
 	if (json_object_is_type(v, json_type_int)) {
 		*out = json_object_get_int64(v); /* saturates beyond the int64 range */
 	} else if (json_object_is_type(v, json_type_double) && isfinite(json_object_get_double(v))) {
-		double d = trunc(json_object_get_double(v));
+		double d = json_object_get_double(v); /* the cast truncates toward zero */
 		*out = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : (int64_t)d;
 	} else {
 		snprintf(err, errlen, "token has invalid claims: %s must be a number", key);

@@ -13,7 +13,9 @@
 	X(job)         \
 	X(jobquery)    \
 	X(buf)         \
-	X(tmpl)
+	X(cluster)     \
+	X(tmpl)         \
+	X(token)
 
 #define DECLARE_SUITE(name) Suite *name##_suite(void);
 UNIT_SUITES(DECLARE_SUITE)
