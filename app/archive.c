@@ -1,12 +1,15 @@
 #include "config.h"
 #include "archive.h"
+#include "cluster.h"
 #include "conf.h"
+#include "log.h"
 #include "jsonio.h"
 #include "str.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,8 +109,24 @@ static int load_clusters(struct archive *ar, char *err, size_t errlen)
 			rc = -1;
 			break;
 		}
+		char cerr[512];
+		struct cluster *model = cluster_parse(cfg, cerr, sizeof(cerr));
+		if (!model) {
+			snprintf(err, errlen, "job archive %s: %s: %s", ar->location, key, cerr);
+			json_object_put(cfg);
+			rc = -1;
+			break;
+		}
+		if (strcmp(name, *p) != 0) {
+			snprintf(err, errlen, "job archive %s: %s names the cluster \"%s\"; it must match its directory", ar->location, key, name);
+			cluster_free(model);
+			json_object_put(cfg);
+			rc = -1;
+			break;
+		}
 		ar->clusters[ar->nclusters].name = xstrdup(name);
 		ar->clusters[ar->nclusters].config = cfg;
+		ar->clusters[ar->nclusters].model = model;
 		ar->nclusters++;
 	}
 	archive_strv_free(names);
@@ -149,10 +168,107 @@ void archive_close(struct archive *ar)
 	for (size_t i = 0; i < ar->nclusters; i++) {
 		free(ar->clusters[i].name);
 		json_object_put(ar->clusters[i].config);
+		cluster_free(ar->clusters[i].model);
 	}
 	free(ar->clusters);
 	if (ar->ops && ar->ops->close)
 		ar->ops->close(ar);
 	free(ar->location);
 	free(ar);
+}
+
+int archive_job_key(const char *cluster, int64_t job_id, int64_t start_time, char *out, size_t n)
+{
+	if (!str_safe_name(cluster) || job_id < 0 || start_time < 0)
+		return -1;
+	int w = snprintf(out, n, "%s/%lld/%03lld/%lld", cluster, (long long)(job_id / 1000),
+			 (long long)(job_id % 1000), (long long)start_time);
+	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+static bool all_digits(const char *s, size_t want_len)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 19 || (want_len && n != want_len))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+static void push(char ***v, size_t *n, size_t *cap, char *s)
+{
+	if (*n + 1 >= *cap) {
+		*cap = *cap ? *cap * 2 : 1024;
+		*v = xrealloc(*v, *cap * sizeof(char *));
+	}
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+}
+
+char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen)
+{
+	char **keys = NULL;
+	size_t n = 0, cap = 0;
+	*skipped = 0;
+	push(&keys, &n, &cap, NULL); /* keeps keys non-NULL and terminated */
+	n = 0;
+	char rerr[512], prefix[1024];
+	char **dirs = ar->ops->list(ar, "", rerr, sizeof(rerr));
+	if (!dirs) {
+		snprintf(err, errlen, "job archive %s: %s", ar->location, rerr);
+		free(keys);
+		return NULL;
+	}
+	for (char **c = dirs; *c; c++) {
+		if (!archive_cluster(ar, *c) && !str_safe_name(*c))
+			continue;
+		bool known = false;
+		for (size_t i = 0; i < ar->nclusters; i++)
+			known |= strcmp(ar->clusters[i].name, *c) == 0;
+		if (!known)
+			continue; /* version.txt, compress.txt, stray files */
+		char **l1 = ar->ops->list(ar, *c, rerr, sizeof(rerr));
+		for (char **a = l1; a && *a; a++) {
+			if (!all_digits(*a, 0)) {
+				if (strcmp(*a, "cluster.json") != 0)
+					(*skipped)++;
+				continue;
+			}
+			snprintf(prefix, sizeof(prefix), "%s/%s", *c, *a);
+			char **l2 = ar->ops->list(ar, prefix, rerr, sizeof(rerr));
+			for (char **b = l2; b && *b; b++) {
+				if (!all_digits(*b, 3)) {
+					(*skipped)++;
+					continue;
+				}
+				snprintf(prefix, sizeof(prefix), "%s/%s/%s", *c, *a, *b);
+				char **l3 = ar->ops->list(ar, prefix, rerr, sizeof(rerr));
+				for (char **t = l3; t && *t; t++) {
+					if (!all_digits(*t, 0)) {
+						(*skipped)++;
+						continue;
+					}
+					size_t len = strlen(prefix) + strlen(*t) + 2;
+					char *k = xmalloc(len);
+					snprintf(k, len, "%s/%s", prefix, *t);
+					push(&keys, &n, &cap, k);
+				}
+				archive_strv_free(l3);
+			}
+			archive_strv_free(l2);
+		}
+		archive_strv_free(l1);
+	}
+	archive_strv_free(dirs);
+	*count = n;
+	return keys;
+}
+
+char *archive_read_meta(struct archive *ar, const char *jobkey, size_t *len, char *err, size_t errlen)
+{
+	char key[1024];
+	snprintf(key, sizeof(key), "%s/meta.json", jobkey);
+	return ar->ops->read(ar, key, 64 * 1024 * 1024, len, err, errlen);
 }

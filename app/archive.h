@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define ARCHIVE_VERSION 3
 #define ARCHIVE_MAX_JSON (256u * 1024 * 1024)
@@ -26,9 +27,12 @@ struct archive_ops {
 	void (*close)(struct archive *ar);
 };
 
+struct cluster;
+
 struct archive_cluster {
 	char *name;
-	struct json_object *config; /* cluster.json as read */
+	struct json_object *config; /* cluster.json as read (the API serves it) */
+	struct cluster *model;      /* parsed and derived (cluster.h) */
 };
 
 struct archive {
@@ -48,5 +52,15 @@ struct archive *archive_fs_open(const char *root, char *err, size_t errlen);
 void archive_close(struct archive *ar);
 const struct archive_cluster *archive_cluster(const struct archive *ar, const char *name);
 void archive_strv_free(char **v);
+
+/* "<cluster>/<jobId/1000>/<jobId%1000 as %03d>/<startTime>"; -1 when the
+ * cluster name is not safe for a path or an id is negative */
+int archive_job_key(const char *cluster, int64_t job_id, int64_t start_time, char *out, size_t n);
+/* Every job directory key of every cluster (sorted), NULL-terminated heap
+ * array; *count gets the number.  Directory entries that do not look like
+ * <number>/<3 digits>/<number> are skipped and counted in *skipped. */
+char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen);
+/* meta.json of a job key (heap, NUL-terminated) */
+char *archive_read_meta(struct archive *ar, const char *jobkey, size_t *len, char *err, size_t errlen);
 
 #endif

@@ -87,11 +87,6 @@ static const struct field fields[] = {
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
-static void jput(void *o)
-{
-	json_object_put(o);
-}
-
 static int type_err(char *err, size_t errlen, const char *key, const char *want, struct json_object *v)
 {
 	snprintf(err, errlen, "%s: expected %s, got %s", key, want, jsonio_type_name(v));
@@ -304,12 +299,12 @@ static int set_field(struct arena *a, const struct field *f, struct json_object 
 	case F_NUMMAP:
 		if (check_map(v, f->name, f->type == F_STRMAP, err, errlen) < 0)
 			return -1;
-		*(struct json_object **)(base + f->off) = arena_cleanup_add(a, jput, json_object_get(v));
+		*(struct json_object **)(base + f->off) = arena_cleanup_add(a, jsonio_put, json_object_get(v));
 		return 0;
 	case F_STATS:
 		if (!json_object_is_type(v, json_type_object))
 			return type_err(err, errlen, f->name, "an object", v);
-		*(struct json_object **)(base + f->off) = arena_cleanup_add(a, jput, json_object_get(v));
+		*(struct json_object **)(base + f->off) = arena_cleanup_add(a, jsonio_put, json_object_get(v));
 		return 0;
 	case F_IGNORE:
 		return 0;
@@ -355,7 +350,7 @@ int job_parse(struct arena *a, const char *text, size_t len, unsigned flags, str
 	struct json_object *o = jsonio_parse(text, len, err, errlen);
 	if (!o)
 		return -1;
-	arena_cleanup_add(a, jput, o);
+	arena_cleanup_add(a, jsonio_put, o);
 	return job_from_json(a, o, flags, out, err, errlen);
 }
 

@@ -147,11 +147,6 @@ static void add_s(struct json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
-static void jput(void *o)
-{
-	json_object_put(o);
-}
-
 static struct json_object *row_model(struct req *r, PGresult *res, int i)
 {
 	struct json_object *o = json_object_new_object();
@@ -336,6 +331,5 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 			json_object_object_add(model, "count", json_object_new_int64(total));
 		}
 	}
-	(void)jput;
 	return 0;
 }

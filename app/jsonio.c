@@ -15,6 +15,11 @@ void jsonio_init(void)
 	json_c_set_serialization_double_format("%.15g", JSON_C_OPTION_GLOBAL);
 }
 
+void jsonio_put(void *o)
+{
+	json_object_put(o);
+}
+
 static void position(const char *s, size_t off, int *line, int *col)
 {
 	*line = 1;

@@ -11,6 +11,8 @@
 
 /* Process-wide json-c settings (doubles as %.15g, not %.17g's 0.10000000000000001). */
 void jsonio_init(void);
+/* json_object_put for arena_cleanup_add */
+void jsonio_put(void *o);
 
 /* Parse exactly one JSON value (trailing garbage other than white space is an
  * error) with a depth limit and UTF-8 validation.  On error returns NULL and

@@ -7,6 +7,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "db.h"
+#include "importer.h"
 #include "jsonio.h"
 #include "log.h"
 #include "migrate.h"
@@ -27,7 +28,7 @@
 struct flags {
 	const char *config;
 	const char *loglevel;
-	bool logdate, version, init, migrate_db, server, help;
+	bool logdate, version, init, migrate_db, server, help, init_db;
 	const char *add_user;
 	const char *del_user;
 };
@@ -48,6 +49,7 @@ static const struct flagdef {
 	{"migrate-db", F_BOOL, &fl.migrate_db, "bring the database schema to this version"},
 	{"add-user", F_STR, &fl.add_user, "NAME:ROLE[,ROLE...]:PASSWORD: add a local user"},
 	{"del-user", F_STR, &fl.del_user, "NAME: delete a user"},
+	{"init-db", F_BOOL, &fl.init_db, "rebuild jobs and tags from the job archive (running jobs are lost)"},
 	{"server", F_BOOL, &fl.server, "run the FastCGI server"},
 	{"help", F_BOOL, &fl.help, "this text"},
 };
@@ -309,8 +311,21 @@ int main(int argc, char **argv)
 		goto out;
 	if (fl.del_user && (rc = do_del_user(fl.del_user)) != 0)
 		goto out;
+	if (fl.init_db) {
+		struct archive *ar = archive_open(conf, err, sizeof(err));
+		if (!ar) {
+			fprintf(stderr, "jobscope: %s\n", err);
+			rc = 1;
+			goto out;
+		}
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		rc = importer_init_db(ar, cores > 0 ? (int)cores : 2, stdout) == 0 ? 0 : 1;
+		archive_close(ar);
+		if (rc)
+			goto out;
+	}
 	if (!fl.server) {
-		if (!fl.add_user && !fl.del_user)
+		if (!fl.add_user && !fl.del_user && !fl.init_db)
 			printf("No errors, server flag not set\n");
 		goto out;
 	}

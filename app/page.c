@@ -18,11 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void jput(void *o)
-{
-	json_object_put(o);
-}
-
 static void add_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
@@ -30,7 +25,7 @@ static void add_str(struct json_object *o, const char *k, const char *v)
 
 struct json_object *page_model(struct req *r, struct resp *w, const char *title)
 {
-	struct json_object *m = arena_cleanup_add(r->a, jput, json_object_new_object());
+	struct json_object *m = arena_cleanup_add(r->a, jsonio_put, json_object_new_object());
 	add_str(m, "title", title);
 	add_str(m, "version", the_app->version);
 	add_str(m, "csrf_token", csrf_token(r, w));
@@ -76,7 +71,7 @@ void page_error(struct req *r, struct resp *w, int status, const char *message)
 		message = status == 404 ? "the requested endpoint does not exist" : text;
 	if (json) {
 		/* cc-backend's error JSON */
-		struct json_object *o = arena_cleanup_add(r->a, jput, json_object_new_object());
+		struct json_object *o = arena_cleanup_add(r->a, jsonio_put, json_object_new_object());
 		add_str(o, "status", status == 404 ? "Resource not found" : text);
 		add_str(o, "error", message);
 		resp_json(w, status, o);

@@ -131,7 +131,7 @@ struct svg_ts {
 	 * line (same t0 and timestep as the series). */
 	const struct svg_stats_band *band;
 	bool band_only;      /* with band: draw no individual series lines */
-	/* Optional thresholds: NULL draws no threshold colouring. */
+	/* Optional thresholds: NULL (e.g. color-background off) draws no colouring. */
 	const struct svg_thresholds *thresholds;
 	enum svg_bg bg;
 	const char *const *colors; /* series colours, cycled; NULL: svg_default_colors */

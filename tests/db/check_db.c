@@ -3,12 +3,17 @@
  * Each test runs in a database of its own, made from sql/ and dropped after. */
 #include "config.h"
 #include "../lib/testlib.h"
+#include "../../app/archive.h"
 #include "../../app/auth.h"
+#include "../../app/conf.h"
+#include "../../app/importer.h"
+#include "../../app/jsonio.h"
 #include "../../app/db.h"
 #include "../../app/migrate.h"
 #include "../../app/password.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +167,127 @@ START_TEST(schema_refuses_bad_rows)
 }
 END_TEST
 
+static struct archive *open_archive(const char *path)
+{
+	struct conf c;
+	memset(&c, 0, sizeof(c));
+	char kind[] = "file";
+	c.archive_kind = kind;
+	c.archive_path = (char *)(uintptr_t)path;
+	char err[512];
+	struct archive *ar = archive_open(&c, err, sizeof(err));
+	ck_assert_msg(ar != NULL, "%s", err);
+	return ar;
+}
+
+static char *query1(const char *sql)
+{
+	PGresult *r = db_query_once(NULL, sql, 0, NULL);
+	ck_assert_msg(r && PQntuples(r) == 1, "%s: %s", sql, db_last_error());
+	char *v = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return v;
+}
+
+START_TEST(init_db_loads_the_reference_archive)
+{
+	char ref[4096];
+	if (!test_have_reference("-init-db of the reference archive", "CCBACKEND_REF_DIR", ref, sizeof(ref)))
+		return;
+	FILE *f = fopen("/dev/null", "w");
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/cc-backend/pkg/archive/testdata/archive", ref);
+	struct archive *ar = open_archive(path);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *o = open_memstream(&out, &outlen);
+	ck_assert_int_eq(importer_init_db(ar, 2, o), 0);
+	fclose(o);
+	ck_assert_msg(strstr(out, "init-db: 2 jobs"), "%s", out);
+	free(out);
+	/* exactly its jobs, with the fields of their meta.json */
+	char *n = query1("SELECT count(*) FROM job");
+	ck_assert_str_eq(n, "2");
+	free(n);
+	static const char *const metas[] = {"emmy/1403/244/1608923076", "emmy/1404/397/1609300556"};
+	for (size_t i = 0; i < 2; i++) {
+		char file[4400], err[256];
+		snprintf(file, sizeof(file), "%s/%s/meta.json", path, metas[i]);
+		struct json_object *m = jsonio_parse_file(file, 1 << 20, err, sizeof(err));
+		ck_assert_msg(m != NULL, "%s", err);
+		char sql[512];
+		snprintf(sql, sizeof(sql),
+			 "SELECT concat_ws('|', job_id, cluster, subcluster, hpc_user, project, num_nodes, duration, "
+			 "start_time, job_state, shared, jsonb_array_length(resources), monitoring_status, "
+			 "statistics->'mem_bw'->>'avg') FROM job WHERE job_id = %lld",
+			 (long long)json_object_get_int64(jsonio_get(m, "jobId")));
+		char *row = query1(sql);
+		char want[512];
+		snprintf(want, sizeof(want), "%lld|%s|%s|%s|%s|%d|%d|%lld|%s|%s|%zu|3|%s",
+			 (long long)json_object_get_int64(jsonio_get(m, "jobId")), jsonio_str(m, "cluster"),
+			 jsonio_str(m, "subCluster"), jsonio_str(m, "user"), jsonio_str(m, "project"),
+			 json_object_get_int(jsonio_get(m, "numNodes")), json_object_get_int(jsonio_get(m, "duration")),
+			 (long long)json_object_get_int64(jsonio_get(m, "startTime")), jsonio_str(m, "jobState"),
+			 jsonio_str(m, "shared"), json_object_array_length(jsonio_get(m, "resources")),
+			 json_object_get_string(jsonio_get(jsonio_get(jsonio_get(m, "statistics"), "mem_bw"), "avg")));
+		ck_assert_str_eq(row, want);
+		free(row);
+		json_object_put(m);
+	}
+	/* the secondary indexes came back */
+	char *idx = query1("SELECT count(*) FROM pg_indexes WHERE tablename = 'job'");
+	ck_assert_int_ge(atoi(idx), 8);
+	free(idx);
+	/* a second run replaces, not duplicates */
+	o = fopen("/dev/null", "w");
+	ck_assert_int_eq(importer_init_db(ar, 1, o), 0);
+	fclose(o);
+	n = query1("SELECT count(*) FROM job");
+	ck_assert_str_eq(n, "2");
+	free(n);
+	archive_close(ar);
+	fclose(f);
+}
+END_TEST
+
+START_TEST(init_db_skips_broken_files_with_reasons)
+{
+	FILE *f = fopen("/dev/null", "w");
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	fclose(f);
+	char *dir = test_tmpdir();
+	char cmd[8192];
+	snprintf(cmd, sizeof(cmd), "cp -r '%s/tests/data/archive/.' '%s/' && mkdir -p %s/heron/1/002/1700000000 %s/heron/1/003/1700000000 %s/heron/x/001/5",
+		 test_srcdir(), dir, dir, dir, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/heron/1/002/1700000000/meta.json", dir);
+	ck_assert_int_eq(test_write_file(p, "{\"jobId\":1002,\"cluster\":\"heron\",\"user\":\"u<script>\",\"project\":\"p'; DROP TABLE job;--\","
+					   "\"startTime\":1700000000,\"duration\":60,\"numNodes\":1,\"jobState\":\"completed\","
+					   "\"resources\":[{\"hostname\":\"h0001\"}],\"tags\":[{\"type\":\"app\",\"name\":\"vasp\"}]}"), 0);
+	snprintf(p, sizeof(p), "%s/heron/1/003/1700000000/meta.json", dir);
+	ck_assert_int_eq(test_write_file(p, "{\"jobId\": 1003, \"cluster\": "), 0);
+	struct archive *ar = open_archive(dir);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *o = open_memstream(&out, &outlen);
+	ck_assert_int_eq(importer_init_db(ar, 2, o), 0);
+	fclose(o);
+	ck_assert_msg(strstr(out, "init-db: 1 jobs") && strstr(out, "2 skipped") && strstr(out, "1 entries in the archive are not job directories") && strstr(out, "heron/1/003/1700000000"), "%s", out);
+	free(out);
+	char *v = query1("SELECT hpc_user || '|' || project || '|' || subcluster FROM job");
+	ck_assert_str_eq(v, "u<script>|p'; DROP TABLE job;--|main");
+	free(v);
+	v = query1("SELECT t.tag_type || ':' || t.tag_name || ':' || t.tag_scope FROM jobtag jt JOIN tag t ON t.id = jt.tag_id");
+	ck_assert_str_eq(v, "app:vasp:global");
+	free(v);
+	archive_close(ar);
+	test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *db_suite(void)
 {
 	Suite *s = suite_create("db");
@@ -172,6 +298,12 @@ static Suite *db_suite(void)
 	tcase_add_test(tc, down_and_up_again);
 	tcase_add_test(tc, other_versions_are_refused_with_the_fix);
 	tcase_add_test(tc, schema_refuses_bad_rows);
+	TCase *ti = tcase_create("init-db");
+	tcase_set_timeout(ti, 120);
+	tcase_add_checked_fixture(ti, setup, teardown);
+	tcase_add_test(ti, init_db_loads_the_reference_archive);
+	tcase_add_test(ti, init_db_skips_broken_files_with_reasons);
+	suite_add_tcase(s, ti);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -182,6 +314,7 @@ int main(void)
 		fprintf(stderr, "check_db: no PostgreSQL in the environment (PGHOST/PGPORT unset); run it through ./test.sh, which starts one\n");
 		return 1;
 	}
+	jsonio_init();
 	SRunner *sr = srunner_create(db_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -14,6 +14,7 @@
 	X(jobquery)    \
 	X(buf)         \
 	X(cluster)     \
+	X(svg)          \
 	X(tmpl)         \
 	X(token)
 

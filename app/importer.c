@@ -1,0 +1,462 @@
+#include "config.h"
+#include "importer.h"
+#include "archive.h"
+#include "arena.h"
+#include "buf.h"
+#include "cluster.h"
+#include "db.h"
+#include "job.h"
+#include "jsonio.h"
+#include "log.h"
+#include "str.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define FLUSH_BYTES (512 * 1024)
+#define MAX_REASONS 16
+
+static double now_s(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* COPY text format: backslash, tab, newline and carriage return escaped */
+static void copy_text(struct buf *b, const char *s)
+{
+	if (!s) {
+		buf_adds(b, "\\N");
+		return;
+	}
+	size_t run = 0, i = 0;
+	for (; s[i]; i++) {
+		const char *rep = NULL;
+		switch (s[i]) {
+		case '\\': rep = "\\\\"; break;
+		case '\t': rep = "\\t"; break;
+		case '\n': rep = "\\n"; break;
+		case '\r': rep = "\\r"; break;
+		default: continue;
+		}
+		buf_add(b, s + run, i - run);
+		buf_adds(b, rep);
+		run = i + 1;
+	}
+	buf_add(b, s + run, i - run);
+}
+
+static void copy_json(struct buf *b, struct json_object *o)
+{
+	copy_text(b, o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL);
+}
+
+struct reason {
+	char text[160];
+	size_t count;
+	char example[256];
+};
+
+struct tagrow {
+	int64_t job;
+	char *type, *name;
+};
+
+struct initdb {
+	struct archive *ar;
+	char **keys;
+	size_t nkeys;
+	atomic_size_t next;
+	atomic_size_t done;
+	pthread_mutex_t lock;      /* the COPY stream, tags and reasons */
+	PGconn *conn;
+	bool copy_failed;
+	struct reason reasons[MAX_REASONS];
+	size_t nreasons, skipped;
+	struct tagrow *tags;
+	size_t ntags, captags;
+};
+
+static void skip(struct initdb *st, const char *key, const char *why)
+{
+	pthread_mutex_lock(&st->lock);
+	st->skipped++;
+	/* group by the reason without its variable tail */
+	char text[160];
+	snprintf(text, sizeof(text), "%.150s", why);
+	char *colon = strstr(text, ": ");
+	if (colon && strncmp(text, "line ", 5) == 0)
+		*colon = '\0';
+	size_t i = 0;
+	for (; i < st->nreasons; i++)
+		if (strcmp(st->reasons[i].text, text) == 0)
+			break;
+	if (i == st->nreasons && st->nreasons < MAX_REASONS) {
+		snprintf(st->reasons[i].text, sizeof(st->reasons[i].text), "%s", text);
+		snprintf(st->reasons[i].example, sizeof(st->reasons[i].example), "%s", key);
+		st->nreasons++;
+	}
+	if (i < st->nreasons)
+		st->reasons[i].count++;
+	pthread_mutex_unlock(&st->lock);
+}
+
+static void flush(struct initdb *st, struct buf *rows)
+{
+	if (!rows->len)
+		return;
+	pthread_mutex_lock(&st->lock);
+	if (!st->copy_failed && PQputCopyData(st->conn, rows->data, (int)rows->len) != 1) {
+		log_err("-init-db: COPY failed: %s", PQerrorMessage(st->conn));
+		st->copy_failed = true;
+	}
+	pthread_mutex_unlock(&st->lock);
+	buf_reset(rows);
+}
+
+/* One meta.json into one COPY row; 0, or -1 with why. */
+static int job_row(struct initdb *st, struct arena *a, const char *key, int64_t dbid, struct buf *row,
+		   char *why, size_t whylen)
+{
+	char err[512];
+	size_t len;
+	char *text = archive_read_meta(st->ar, key, &len, err, sizeof(err));
+	if (!text) {
+		snprintf(why, whylen, "meta.json unreadable: %.300s", err);
+		return -1;
+	}
+	arena_cleanup_add(a, free, text);
+	struct job j;
+	if (job_parse(a, text, len, 0, &j, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "meta.json: %.300s", err);
+		return -1;
+	}
+	/* the directory says which cluster, job and start the file belongs to */
+	char want[1024];
+	if (!j.cluster || archive_job_key(j.cluster, j.job_id, j.start_time, want, sizeof(want)) < 0 ||
+	    strcmp(want, key) != 0) {
+		snprintf(why, whylen, "meta.json does not match its directory (cluster, jobId, startTime)");
+		return -1;
+	}
+	const struct archive_cluster *ac = archive_cluster(st->ar, j.cluster);
+	if (!ac) {
+		snprintf(why, whylen, "unknown cluster");
+		return -1;
+	}
+	if (!j.user || !*j.user || !j.project || j.nresources == 0) {
+		snprintf(why, whylen, "meta.json lacks user, project or resources");
+		return -1;
+	}
+	const struct subcluster *sc = j.subcluster && *j.subcluster ? cluster_subcluster(ac->model, j.subcluster) : NULL;
+	if (!sc)
+		sc = cluster_subcluster_for_host(ac->model, j.resources[0].hostname);
+	if (!sc) {
+		snprintf(why, whylen, "no subcluster for host");
+		return -1;
+	}
+	if (!j.subcluster || !*j.subcluster)
+		j.subcluster = sc->name;
+	if (!j.has_state)
+		j.state = JOB_COMPLETED;
+	if (j.num_nodes <= 0)
+		j.num_nodes = (int32_t)j.nresources;
+
+	struct json_object *fp = NULL, *efp = NULL;
+	double energy = j.energy;
+	if (j.statistics) {
+		struct metric_stats *stats = NULL;
+		size_t n = cluster_stats_from_json(j.statistics, &stats);
+		struct cluster_footprint cf;
+		subcluster_footprint(sc, stats, n, j.num_nodes, j.duration, &cf);
+		cluster_footprint_json(&cf, &fp, &efp);
+		energy = cf.energy_total;
+		cluster_footprint_release(&cf);
+		free(stats);
+		arena_cleanup_add(a, jsonio_put, fp);
+		arena_cleanup_add(a, jsonio_put, efp);
+	}
+	struct json_object *res = arena_cleanup_add(a, jsonio_put, job_resources_json(&j));
+
+	buf_addf(row, "%lld\t%lld\t", (long long)dbid, (long long)j.job_id);
+	copy_text(row, j.cluster);
+	buf_addch(row, '\t');
+	copy_text(row, j.subcluster);
+	buf_addch(row, '\t');
+	copy_text(row, j.partition && *j.partition ? j.partition : NULL);
+	buf_addch(row, '\t');
+	copy_text(row, j.project);
+	buf_addch(row, '\t');
+	copy_text(row, j.user);
+	buf_addf(row, "\t%s\t%s\t%lld\t%lld\t%d\t%lld\t%d\t%d\t%d\t%d\t3\t%.2f\t",
+		 job_shared_name(j.shared), job_state_name(j.state),
+		 (long long)(j.submit_time > 0 ? j.submit_time : 0), (long long)j.start_time,
+		 j.duration > 0 ? j.duration : 0,
+		 (long long)(j.walltime > 0 && j.walltime < INT32_MAX ? j.walltime : 0),
+		 j.num_nodes, j.num_hwthreads > 0 ? j.num_hwthreads : 0, j.num_acc > 0 ? j.num_acc : 0,
+		 j.smt >= 0 ? j.smt : 1, isfinite(energy) ? energy : 0.0);
+	copy_json(row, efp);
+	buf_addch(row, '\t');
+	copy_json(row, fp);
+	buf_addch(row, '\t');
+	copy_json(row, j.meta_data);
+	buf_addch(row, '\t');
+	copy_json(row, res);
+	buf_addch(row, '\t');
+	copy_json(row, j.statistics);
+	buf_addch(row, '\t');
+	if (j.array_job_id > 0)
+		buf_addf(row, "%lld", (long long)j.array_job_id);
+	else
+		buf_adds(row, "\\N");
+	buf_addch(row, '\n');
+
+	if (j.ntags) {
+		pthread_mutex_lock(&st->lock);
+		for (size_t i = 0; i < j.ntags; i++) {
+			if (!*j.tags[i].type || !*j.tags[i].name)
+				continue;
+			if (st->ntags == st->captags) {
+				st->captags = st->captags ? st->captags * 2 : 256;
+				st->tags = xrealloc(st->tags, st->captags * sizeof(*st->tags));
+			}
+			st->tags[st->ntags++] = (struct tagrow){dbid, xstrdup(j.tags[i].type), xstrdup(j.tags[i].name)};
+		}
+		pthread_mutex_unlock(&st->lock);
+	}
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct initdb *st = arg;
+	struct arena a;
+	arena_init(&a, 64 * 1024);
+	struct buf rows = BUF_INIT, row = BUF_INIT;
+	for (;;) {
+		size_t i = atomic_fetch_add(&st->next, 1);
+		if (i >= st->nkeys)
+			break;
+		char why[512];
+		buf_reset(&row);
+		if (job_row(st, &a, st->keys[i], (int64_t)i + 1, &row, why, sizeof(why)) == 0)
+			buf_add(&rows, row.data, row.len);
+		else
+			skip(st, st->keys[i], why);
+		arena_reset(&a);
+		atomic_fetch_add(&st->done, 1);
+		if (rows.len >= FLUSH_BYTES)
+			flush(st, &rows);
+	}
+	flush(st, &rows);
+	buf_release(&rows);
+	buf_release(&row);
+	arena_release(&a);
+	return NULL;
+}
+
+static int exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType s = PQresultStatus(r);
+	int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : -1;
+	if (rc < 0)
+		log_err("-init-db: %.80s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	return rc;
+}
+
+/* Secondary indexes of job: their definitions, to rebuild them after the load. */
+static char **job_index_defs(PGconn *c)
+{
+	PGresult *r = PQexec(c,
+		"SELECT indexdef FROM pg_indexes i WHERE tablename = 'job' AND schemaname = current_schema() "
+		"AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = i.indexname)");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return NULL;
+	}
+	int n = PQntuples(r);
+	char **defs = xcalloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		defs[i] = xstrdup(PQgetvalue(r, i, 0));
+	PQclear(r);
+	return defs;
+}
+
+static int load_tags(struct initdb *st, PGconn *c, FILE *out)
+{
+	if (!st->ntags)
+		return 0;
+	/* tags from the archive are global (COMPAT b) */
+	if (exec(c, "CREATE TEMP TABLE import_tag (job_id bigint, tag_type text, tag_name text) ON COMMIT DROP") < 0)
+		return -1;
+	PGresult *r = PQexec(c, "COPY import_tag FROM STDIN");
+	bool ok = PQresultStatus(r) == PGRES_COPY_IN;
+	PQclear(r);
+	if (!ok)
+		return -1;
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < st->ntags; i++) {
+		buf_addf(&b, "%lld\t", (long long)st->tags[i].job);
+		copy_text(&b, st->tags[i].type);
+		buf_addch(&b, '\t');
+		copy_text(&b, st->tags[i].name);
+		buf_addch(&b, '\n');
+		if (b.len > FLUSH_BYTES || i + 1 == st->ntags) {
+			PQputCopyData(c, b.data, (int)b.len);
+			buf_reset(&b);
+		}
+	}
+	buf_release(&b);
+	PQputCopyEnd(c, NULL);
+	r = PQgetResult(c);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	while ((r = PQgetResult(c)))
+		PQclear(r);
+	if (!ok)
+		return -1;
+	if (exec(c, "INSERT INTO tag (tag_type, tag_name, tag_scope) SELECT DISTINCT tag_type, tag_name, 'global' FROM import_tag") < 0 ||
+	    exec(c, "INSERT INTO jobtag (job_id, tag_id) SELECT DISTINCT i.job_id, t.id FROM import_tag i "
+		    "JOIN tag t ON t.tag_type = i.tag_type AND t.tag_name = i.tag_name AND t.tag_scope = 'global'") < 0)
+		return -1;
+	fprintf(out, "  %zu tag assignments loaded\n", st->ntags);
+	return 0;
+}
+
+int importer_init_db(struct archive *ar, int nthreads, FILE *out)
+{
+	struct initdb st;
+	memset(&st, 0, sizeof(st));
+	st.ar = ar;
+	pthread_mutex_init(&st.lock, NULL);
+	double t0 = now_s();
+	char err[512];
+	size_t bad_dirs = 0;
+	fprintf(out, "scanning job archive %s ...\n", ar->location);
+	st.keys = archive_job_keys(ar, &st.nkeys, &bad_dirs, err, sizeof(err));
+	if (!st.keys) {
+		fprintf(out, "%s\n", err);
+		return -1;
+	}
+	fprintf(out, "  %zu job directories in %zu clusters (%.1f s)\n", st.nkeys, ar->nclusters, now_s() - t0);
+
+	PGconn *c = db_conn();
+	if (!c) {
+		archive_strv_free(st.keys);
+		return -1;
+	}
+	st.conn = c;
+	int rc = -1;
+	char **defs = NULL;
+	if (exec(c, "BEGIN") < 0)
+		goto out;
+	/* start from nothing: jobs, tags and their queues (cc-backend deletes them too) */
+	if (exec(c, "TRUNCATE jobtag, tag, archive_queue, job RESTART IDENTITY") < 0)
+		goto rollback;
+	defs = job_index_defs(c);
+	if (!defs)
+		goto rollback;
+	for (char **d = defs; *d; d++) {
+		const char *name = strstr(*d, "INDEX ") ? strstr(*d, "INDEX ") + 6 : NULL;
+		if (!name)
+			continue;
+		char sql[256];
+		snprintf(sql, sizeof(sql), "DROP INDEX %.*s", (int)strcspn(name, " "), name);
+		if (exec(c, sql) < 0)
+			goto rollback;
+	}
+	PGresult *r = PQexec(c, "COPY job (id, job_id, cluster, subcluster, cluster_partition, project, hpc_user, "
+				"shared, job_state, submit_time, start_time, duration, walltime, num_nodes, num_hwthreads, "
+				"num_acc, smt, monitoring_status, energy, energy_footprint, footprint, meta_data, resources, "
+				"statistics, array_job_id) FROM STDIN");
+	bool copying = PQresultStatus(r) == PGRES_COPY_IN;
+	if (!copying)
+		log_err("-init-db: COPY: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	if (!copying)
+		goto rollback;
+
+	if (nthreads < 1)
+		nthreads = 1;
+	if (nthreads > 64)
+		nthreads = 64;
+	pthread_t *th = xcalloc((size_t)nthreads, sizeof(pthread_t));
+	double tload = now_s();
+	for (int i = 0; i < nthreads; i++)
+		pthread_create(&th[i], NULL, worker, &st);
+	bool tty = isatty(fileno(out));
+	while (atomic_load(&st.done) < st.nkeys && tty) {
+		usleep(250000);
+		size_t d = atomic_load(&st.done);
+		double dt = now_s() - tload;
+		fprintf(out, "\r  %zu / %zu jobs (%.0f%%), %.0f jobs/s   ", d, st.nkeys,
+			st.nkeys ? 100.0 * (double)d / (double)st.nkeys : 100.0, dt > 0 ? (double)d / dt : 0.0);
+		fflush(out);
+	}
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	if (tty)
+		fprintf(out, "\r%60s\r", "");
+	if (st.copy_failed) {
+		PQputCopyEnd(c, "a worker failed");
+	} else if (PQputCopyEnd(c, NULL) != 1) {
+		st.copy_failed = true;
+	}
+	r = PQgetResult(c);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(out, "loading the jobs failed: %s", PQresultErrorMessage(r));
+		st.copy_failed = true;
+	}
+	PQclear(r);
+	while ((r = PQgetResult(c)))
+		PQclear(r);
+	if (st.copy_failed)
+		goto rollback;
+	size_t loaded = st.nkeys - st.skipped;
+	double tparsed = now_s();
+	fprintf(out, "  %zu jobs loaded (%.1f s, %.0f jobs/s)\n", loaded, tparsed - tload,
+		tparsed > tload ? (double)loaded / (tparsed - tload) : 0.0);
+	if (load_tags(&st, c, out) < 0)
+		goto rollback;
+	fprintf(out, "  building indexes ...\n");
+	for (char **d = defs; *d; d++)
+		if (exec(c, *d) < 0)
+			goto rollback;
+	if (exec(c, "SELECT setval(pg_get_serial_sequence('job', 'id'), greatest(1, (SELECT max(id) FROM job)))") < 0 ||
+	    exec(c, "COMMIT") < 0)
+		goto out;
+	exec(c, "ANALYZE job");
+	double t1 = now_s();
+	fprintf(out, "init-db: %zu jobs in %.1f s (%.0f jobs/s), %zu skipped\n", loaded, t1 - t0,
+		t1 > t0 ? (double)loaded / (t1 - t0) : 0.0, st.skipped + bad_dirs);
+	if (bad_dirs)
+		fprintf(out, "  %zu entries in the archive are not job directories\n", bad_dirs);
+	for (size_t i = 0; i < st.nreasons; i++)
+		fprintf(out, "  skipped %zu: %s (e.g. %s)\n", st.reasons[i].count, st.reasons[i].text, st.reasons[i].example);
+	fprintf(out, "  the task runner computes the job-list previews from data.json in the background\n");
+	rc = 0;
+	goto out;
+rollback:
+	exec(c, "ROLLBACK");
+	fprintf(out, "init-db failed; the database is unchanged\n");
+out:
+	archive_strv_free(defs);
+	archive_strv_free(st.keys);
+	for (size_t i = 0; i < st.ntags; i++) {
+		free(st.tags[i].type);
+		free(st.tags[i].name);
+	}
+	free(st.tags);
+	pthread_mutex_destroy(&st.lock);
+	return rc;
+}
