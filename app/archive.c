@@ -272,3 +272,28 @@ char *archive_read_meta(struct archive *ar, const char *jobkey, size_t *len, cha
 	snprintf(key, sizeof(key), "%s/meta.json", jobkey);
 	return ar->ops->read(ar, key, 64 * 1024 * 1024, len, err, errlen);
 }
+
+char *archive_read_data(struct archive *ar, const char *jobkey, size_t *len, char *err, size_t errlen)
+{
+	char key[1024];
+	snprintf(key, sizeof(key), "%s/data.json.gz", jobkey);
+	errno = 0;
+	char *d = ar->ops->read(ar, key, ARCHIVE_MAX_JSON, len, err, errlen);
+	if (d || errno != ENOENT)
+		return d;
+	snprintf(key, sizeof(key), "%s/data.json", jobkey);
+	errno = 0;
+	return ar->ops->read(ar, key, ARCHIVE_MAX_JSON, len, err, errlen);
+}
+
+int archive_write_job(struct archive *ar, const char *jobkey, const char *meta, size_t metalen,
+		      const char *data, size_t datalen, bool gzipped, char *err, size_t errlen)
+{
+	char key[1024];
+	snprintf(key, sizeof(key), "%s/%s", jobkey, gzipped ? "data.json.gz" : "data.json");
+	if (ar->ops->write(ar, key, data, datalen, err, errlen) < 0)
+		return -1;
+	/* meta.json last: a reader that finds it finds the data too */
+	snprintf(key, sizeof(key), "%s/meta.json", jobkey);
+	return ar->ops->write(ar, key, meta, metalen, err, errlen);
+}

@@ -9,6 +9,7 @@
 #define JOBSCOPE_ARCHIVE_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,13 @@ int archive_job_key(const char *cluster, int64_t job_id, int64_t start_time, cha
  * array; *count gets the number.  Directory entries that do not look like
  * <number>/<3 digits>/<number> are skipped and counted in *skipped. */
 char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen);
+/* The data file of a job key as stored: data.json.gz when it exists (the
+ * gzip bytes), else data.json.  Heap bytes; NULL with err (errno ENOENT when
+ * neither exists). */
+char *archive_read_data(struct archive *ar, const char *jobkey, size_t *len, char *err, size_t errlen);
+/* Write meta.json and the data file (name by gzipped) of a job. */
+int archive_write_job(struct archive *ar, const char *jobkey, const char *meta, size_t metalen,
+		      const char *data, size_t datalen, bool gzipped, char *err, size_t errlen);
 /* meta.json of a job key (heap, NUL-terminated) */
 char *archive_read_meta(struct archive *ar, const char *jobkey, size_t *len, char *err, size_t errlen);
 

@@ -2027,7 +2027,7 @@ static size_t lttb_core(const double *y, size_t n, size_t target, size_t *idx, u
 {
 	if (n == 0)
 		return 0;
-	if (target >= n) {
+	if (target >= n || n <= 2) {
 		for (size_t i = 0; i < n; i++) {
 			idx[i] = i;
 			if (nanavg)

@@ -15,6 +15,7 @@ const struct route routes[] = {
 	{POST, "/login",          h_auth_login,         FMT_HTML, AUTH_PUBLIC,  0, ROUTE_CSRF_PRE},
 	{POST, "/logout",         h_auth_logout,        FMT_HTML, AUTH_PAGE,    0, ROUTE_CSRF},
 	{GET,  "/monitoring/jobs/", h_jobs_list,        FMT_HTML, AUTH_PAGE,    0, 0},
+	{GET,  "/monitoring/job/{id}", h_job_show,      FMT_HTML, AUTH_PAGE,    0, 0},
 	{GET,  "/imprint",        h_pages_imprint,      FMT_HTML, AUTH_PUBLIC,  0, 0},
 	{GET,  "/privacy",        h_pages_privacy,      FMT_HTML, AUTH_PUBLIC,  0, 0},
 	{GET,  "/healthz",        h_health_show,        FMT_TEXT, AUTH_PUBLIC,  0, 0},

@@ -16,6 +16,8 @@ int h_auth_login(struct req *r, struct resp *w);
 int h_auth_logout(struct req *r, struct resp *w);
 /* shown by the dispatcher for pages that need a login */
 int h_auth_login_required(struct req *r, struct resp *w);
+/* h_job.c */
+int h_job_show(struct req *r, struct resp *w);
 /* h_jobs.c */
 int h_jobs_list(struct req *r, struct resp *w);
 /* h_pages.c */
