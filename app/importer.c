@@ -5,6 +5,8 @@
 #include "buf.h"
 #include "cluster.h"
 #include "db.h"
+#include "db_job.h"
+#include "jobdata.h"
 #include "job.h"
 #include "jsonio.h"
 #include "log.h"
@@ -459,4 +461,152 @@ out:
 	free(st.tags);
 	pthread_mutex_destroy(&st.lock);
 	return rc;
+}
+
+/* One meta.json:data.json pair into the archive and the database. */
+static int import_one(struct archive *ar, const char *meta_path, const char *data_path, FILE *out)
+{
+	struct arena a;
+	arena_init(&a, 64 * 1024);
+	char err[1024];
+	int rc = -1;
+	size_t mlen, dlen;
+	char *mtext = NULL, *dtext = NULL;
+	struct jobdata *d = NULL;
+	struct buf archived = BUF_INIT, preview = BUF_INIT;
+	mtext = jsonio_read_file(meta_path, 64 * 1024 * 1024, &mlen, err, sizeof(err));
+	if (!mtext)
+		goto fail;
+	dtext = jsonio_read_file(data_path, ARCHIVE_MAX_JSON, &dlen, err, sizeof(err));
+	if (!dtext)
+		goto fail;
+	struct job j;
+	char jerr[512];
+	/* as cc-backend: the meta file is decoded strictly */
+	if (job_parse(&a, mtext, mlen, JOB_STRICT, &j, jerr, sizeof(jerr)) < 0) {
+		snprintf(err, sizeof(err), "%s: %s", meta_path, jerr);
+		goto fail;
+	}
+	d = jobdata_decode(dtext, dlen, NULL, jerr, sizeof(jerr));
+	if (!d) {
+		snprintf(err, sizeof(err), "%s: %s", data_path, jerr);
+		goto fail;
+	}
+	const struct archive_cluster *ac = j.cluster ? archive_cluster(ar, j.cluster) : NULL;
+	if (!ac) {
+		snprintf(err, sizeof(err), "%s: no such cluster: %s", meta_path, j.cluster ? j.cluster : "(none)");
+		goto fail;
+	}
+	if (!j.user || !*j.user || j.nresources == 0) {
+		snprintf(err, sizeof(err), "%s: 'resources' and 'user' should not be empty", meta_path);
+		goto fail;
+	}
+	if (j.num_nodes != (int32_t)j.nresources) {
+		snprintf(err, sizeof(err), "%s: len(resources) does not equal numNodes (%zu vs %d)", meta_path, j.nresources, j.num_nodes);
+		goto fail;
+	}
+	const struct subcluster *sc = j.subcluster && *j.subcluster ? cluster_subcluster(ac->model, j.subcluster)
+								    : cluster_subcluster_for_host(ac->model, j.resources[0].hostname);
+	if (!sc) {
+		snprintf(err, sizeof(err), "%s: no subcluster found for cluster %s and host %s", meta_path, j.cluster, j.resources[0].hostname);
+		goto fail;
+	}
+	j.subcluster = sc->name;
+	if (!j.project)
+		j.project = "";
+	if (!j.has_state)
+		j.state = JOB_COMPLETED;
+	if (!j.statistics) /* computed from the data, as the archiver does */
+		j.statistics = arena_cleanup_add(&a, jsonio_put, jobdata_statistics_json(d, j.num_nodes));
+	j.monitoring_status = 3;
+
+	struct metric_stats *stats = NULL;
+	size_t n = cluster_stats_from_json(j.statistics, &stats);
+	struct cluster_footprint cf;
+	subcluster_footprint(sc, stats, n, j.num_nodes, j.duration, &cf);
+	struct json_object *fp = NULL, *efp = NULL;
+	cluster_footprint_json(&cf, &fp, &efp);
+	double energy = cf.energy_total;
+	cluster_footprint_release(&cf);
+	free(stats);
+	arena_cleanup_add(&a, jsonio_put, fp);
+	arena_cleanup_add(&a, jsonio_put, efp);
+	jobdata_preview(d, NULL, JOBDATA_PREVIEW_POINTS, &preview);
+
+	char key[1024];
+	if (archive_job_key(j.cluster, j.job_id, j.start_time, key, sizeof(key)) < 0) {
+		snprintf(err, sizeof(err), "%s: cluster, jobId or startTime cannot name an archive directory", meta_path);
+		goto fail;
+	}
+	/* database first: a duplicate must not overwrite the archive */
+	if (db_begin() < 0) {
+		snprintf(err, sizeof(err), "no database");
+		goto fail;
+	}
+	int64_t id;
+	if (db_job_insert(&a, &j, fp, efp, energy, preview.len ? preview.data : NULL, &id) < 0) {
+		snprintf(err, sizeof(err), "%s: %s", meta_path,
+			 strcmp(db_last_sqlstate(), "23505") == 0 ? "a job with that jobId, cluster and startTime exists already" : db_last_error());
+		db_rollback();
+		goto fail;
+	}
+	if (db_job_add_tags(&a, id, &j) < 0) {
+		snprintf(err, sizeof(err), "%s: adding tags failed: %s", meta_path, db_last_error());
+		db_rollback();
+		goto fail;
+	}
+	struct json_object *meta = arena_cleanup_add(&a, jsonio_put, job_to_json(&j, JOB_WITH_STATISTICS | JOB_WITH_META));
+	struct buf mb = BUF_INIT;
+	buf_adds(&mb, json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	buf_addch(&mb, '\n');
+	bool gz;
+	char aerr[512];
+	int wrc = jobdata_encode_archive(d, &archived, &gz, aerr, sizeof(aerr));
+	if (wrc == 0)
+		wrc = archive_write_job(ar, key, mb.data, mb.len, archived.data, archived.len, gz, aerr, sizeof(aerr));
+	buf_release(&mb);
+	if (wrc < 0) {
+		snprintf(err, sizeof(err), "writing the archive failed: %s", aerr);
+		db_rollback();
+		goto fail;
+	}
+	if (db_commit() < 0) {
+		snprintf(err, sizeof(err), "commit failed: %s", db_last_error());
+		goto fail;
+	}
+	fprintf(out, "imported job %lld on %s (id %lld) into %s\n", (long long)j.job_id, j.cluster, (long long)id, key);
+	rc = 0;
+	goto done;
+fail:
+	fprintf(out, "import failed: %s\n", err);
+done:
+	jobdata_free(d);
+	free(mtext);
+	free(dtext);
+	buf_release(&archived);
+	buf_release(&preview);
+	arena_release(&a);
+	return rc;
+}
+
+int importer_import_jobs(struct archive *ar, const char *spec, FILE *out)
+{
+	char *copy = xstrdup(spec), *save = NULL;
+	int failed = 0, done = 0;
+	for (char *pair = strtok_r(copy, ",", &save); pair; pair = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(pair, ':');
+		if (!colon || colon == pair || !colon[1]) {
+			fprintf(out, "import failed: \"%s\": expected meta.json:data.json\n", pair);
+			failed++;
+			continue;
+		}
+		*colon = '\0';
+		if (import_one(ar, pair, colon + 1, out) < 0)
+			failed++;
+		else
+			done++;
+	}
+	free(copy);
+	fprintf(out, "import-job: %d imported, %d failed\n", done, failed);
+	return failed ? -1 : 0;
 }

@@ -29,6 +29,7 @@ struct flags {
 	const char *config;
 	const char *loglevel;
 	bool logdate, version, init, migrate_db, server, help, init_db;
+	const char *import_job;
 	const char *add_user;
 	const char *del_user;
 };
@@ -50,6 +51,7 @@ static const struct flagdef {
 	{"add-user", F_STR, &fl.add_user, "NAME:ROLE[,ROLE...]:PASSWORD: add a local user"},
 	{"del-user", F_STR, &fl.del_user, "NAME: delete a user"},
 	{"init-db", F_BOOL, &fl.init_db, "rebuild jobs and tags from the job archive (running jobs are lost)"},
+	{"import-job", F_STR, &fl.import_job, "META.json:DATA.json[,...]: import jobs into the archive and the database"},
 	{"server", F_BOOL, &fl.server, "run the FastCGI server"},
 	{"help", F_BOOL, &fl.help, "this text"},
 };
@@ -311,7 +313,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (fl.del_user && (rc = do_del_user(fl.del_user)) != 0)
 		goto out;
-	if (fl.init_db) {
+	if (fl.init_db || fl.import_job) {
 		struct archive *ar = archive_open(conf, err, sizeof(err));
 		if (!ar) {
 			fprintf(stderr, "jobscope: %s\n", err);
@@ -319,13 +321,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		rc = importer_init_db(ar, cores > 0 ? (int)cores : 2, stdout) == 0 ? 0 : 1;
+		if (fl.init_db)
+			rc = importer_init_db(ar, cores > 0 ? (int)cores : 2, stdout) == 0 ? 0 : 1;
+		if (rc == 0 && fl.import_job)
+			rc = importer_import_jobs(ar, fl.import_job, stdout) == 0 ? 0 : 1;
 		archive_close(ar);
 		if (rc)
 			goto out;
 	}
 	if (!fl.server) {
-		if (!fl.add_user && !fl.del_user && !fl.init_db)
+		if (!fl.add_user && !fl.del_user && !fl.init_db && !fl.import_job)
 			printf("No errors, server flag not set\n");
 		goto out;
 	}

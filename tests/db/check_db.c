@@ -288,6 +288,69 @@ START_TEST(init_db_skips_broken_files_with_reasons)
 }
 END_TEST
 
+START_TEST(import_job_as_the_importer_golden_files)
+{
+	char ref[4096];
+	if (!test_have_reference("-import-job of cc-backend's importer test data", "CCBACKEND_REF_DIR", ref, sizeof(ref)))
+		return;
+	FILE *f = fopen("/dev/null", "w");
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	fclose(f);
+	char *dir = test_tmpdir();
+	char cmd[8192], td[4200];
+	snprintf(td, sizeof(td), "%s/cc-backend/internal/importer/testdata", ref);
+	snprintf(cmd, sizeof(cmd), "echo 3 > '%s/version.txt' && mkdir '%s/fritz' && cp '%s/cluster-fritz.json' '%s/fritz/cluster.json'",
+		 dir, dir, td, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	struct archive *ar = open_archive(dir);
+	static const char *const names[] = {"fritzMinimal", "fritzError"};
+	for (size_t i = 0; i < 2; i++) {
+		char spec[9000], golden[4400], err[256];
+		snprintf(spec, sizeof(spec), "%s/meta-%s.input:%s/data-%s.json", td, names[i], td, names[i]);
+		FILE *o = fopen("/dev/null", "w");
+		ck_assert_int_eq(importer_import_jobs(ar, spec, o), 0);
+		fclose(o);
+		snprintf(golden, sizeof(golden), "%s/%s-golden.json", td, names[i]);
+		struct json_object *g = jsonio_parse_file(golden, 1 << 20, err, sizeof(err));
+		ck_assert_msg(g != NULL, "%s", err);
+		char sql[512];
+		snprintf(sql, sizeof(sql), "SELECT concat_ws('|', job_id, cluster, start_time, duration, monitoring_status) FROM job WHERE job_id = %lld",
+			 (long long)json_object_get_int64(jsonio_get(g, "jobId")));
+		char *row = query1(sql), want[256];
+		snprintf(want, sizeof(want), "%lld|%s|%lld|%d|3", (long long)json_object_get_int64(jsonio_get(g, "jobId")),
+			 jsonio_str(g, "cluster"), (long long)json_object_get_int64(jsonio_get(g, "startTime")),
+			 json_object_get_int(jsonio_get(g, "duration")));
+		ck_assert_str_eq(row, want);
+		free(row);
+		/* written into the archive as well */
+		char key[512], file[8192];
+		archive_job_key("fritz", json_object_get_int64(jsonio_get(g, "jobId")), json_object_get_int64(jsonio_get(g, "startTime")), key, sizeof(key));
+		snprintf(file, sizeof(file), "%s/%s/meta.json", dir, key);
+		ck_assert_msg(access(file, R_OK) == 0, "%s missing", file);
+		json_object_put(g);
+		/* a second import of the same job is refused and changes nothing */
+		o = fopen("/dev/null", "w");
+		ck_assert_int_eq(importer_import_jobs(ar, spec, o), -1);
+		fclose(o);
+	}
+	char *n = query1("SELECT count(*) FROM job");
+	ck_assert_str_eq(n, "2");
+	free(n);
+	/* footprint and preview were computed at import */
+	n = query1("SELECT count(*) FROM job WHERE footprint ? 'flops_any_avg' AND preview IS NOT NULL");
+	ck_assert_str_eq(n, "2");
+	free(n);
+	/* bad pairs: unknown files, no colon */
+	FILE *o = fopen("/dev/null", "w");
+	ck_assert_int_eq(importer_import_jobs(ar, "nometa", o), -1);
+	ck_assert_int_eq(importer_import_jobs(ar, "/nonexistent/meta.json:/nonexistent/data.json", o), -1);
+	fclose(o);
+	archive_close(ar);
+	test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *db_suite(void)
 {
 	Suite *s = suite_create("db");
@@ -303,6 +366,7 @@ static Suite *db_suite(void)
 	tcase_add_checked_fixture(ti, setup, teardown);
 	tcase_add_test(ti, init_db_loads_the_reference_archive);
 	tcase_add_test(ti, init_db_skips_broken_files_with_reasons);
+	tcase_add_test(ti, import_job_as_the_importer_golden_files);
 	suite_add_tcase(s, ti);
 	suite_add_tcase(s, tc);
 	return s;
