@@ -1,7 +1,10 @@
 #include "config.h"
 #include "joblist.h"
 #include "arena.h"
+#include "app.h"
+#include "archive.h"
 #include "auth.h"
+#include "cluster.h"
 #include "buf.h"
 #include "db.h"
 #include "html.h"
@@ -9,6 +12,8 @@
 #include "log.h"
 #include "req.h"
 #include "str.h"
+#include "svg.h"
+#include "tmpl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -147,6 +152,61 @@ static void add_s(struct json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
+/* the job-list metrics (ui config metric-config.job-list-metrics, cc-backend's default) */
+static const char *const list_metrics[] = {"cpu_load", "flops_any", "mem_bw", "mem_used", NULL};
+
+static struct svg_thresholds thresholds_of(const struct metric_config *mc)
+{
+	struct svg_thresholds t = {mc->peak, mc->normal, mc->caution, mc->alert, mc->lower_is_better};
+	return t;
+}
+
+/* Footprint bars and sparklines of one row, from the stored footprint and preview. */
+static void row_plots(struct req *r, struct json_object *o, const char *cluster, const char *subcluster,
+		      struct json_object *fp, struct json_object *preview)
+{
+	const struct archive_cluster *ac = archive_cluster(the_app->archive, cluster);
+	const struct subcluster *sc = ac ? cluster_subcluster(ac->model, subcluster) : NULL;
+	struct buf b;
+	buf_init_arena(&b, r->a);
+	if (sc && sc->nfootprint && fp) {
+		struct svg_fp_bar *bars = arena_calloc(r->a, sc->nfootprint, sizeof(*bars));
+		for (size_t i = 0; i < sc->nfootprint; i++) {
+			const struct metric_config *mc = sc->footprint[i].metric;
+			struct json_object *v = jsonio_get(fp, sc->footprint[i].key);
+			bars[i] = (struct svg_fp_bar){mc->name, arena_printf(r->a, "%s%s", mc->unit.prefix, mc->unit.base),
+						      cluster_footprint_name(mc->footprint), v ? json_object_get_double(v) : NAN,
+						      thresholds_of(mc)};
+		}
+		svg_footprint_bars(&b, &(struct svg_footprint){.width = 240, .bars = bars, .n = sc->nfootprint});
+		json_object_object_add(o, "footprint_svg", tmpl_markup_new(b.data, b.len));
+	}
+	struct json_object *sparks = json_object_new_array();
+	for (size_t k = 0; list_metrics[k]; k++) {
+		struct json_object *p = jsonio_get(preview, list_metrics[k]), *cell = json_object_new_object();
+		struct json_object *vals = jsonio_get(p, "v");
+		size_t n = vals && json_object_is_type(vals, json_type_array) ? json_object_array_length(vals) : 0;
+		if (n) {
+			double *v = arena_alloc(r->a, n * sizeof(double));
+			for (size_t i = 0; i < n; i++) {
+				struct json_object *e = json_object_array_get_idx(vals, i);
+				v[i] = e ? json_object_get_double(e) : NAN;
+			}
+			const struct metric_config *mc = sc ? subcluster_metric(sc, list_metrics[k]) : NULL;
+			struct svg_thresholds th;
+			if (mc)
+				th = thresholds_of(mc);
+			buf_reset(&b);
+			svg_sparkline(&b, &(struct svg_spark){.label = list_metrics[k],
+				.unit = mc ? arena_printf(r->a, "%s%s", mc->unit.prefix, mc->unit.base) : "",
+				.values = v, .n = n, .width = 140, .height = 32, .thresholds = mc ? &th : NULL});
+			json_object_object_add(cell, "svg", tmpl_markup_new(b.data, b.len));
+		}
+		json_object_array_add(sparks, cell);
+	}
+	json_object_object_add(o, "sparklines", sparks);
+}
+
 static struct json_object *row_model(struct req *r, PGresult *res, int i)
 {
 	struct json_object *o = json_object_new_object();
@@ -205,16 +265,14 @@ static struct json_object *row_model(struct req *r, PGresult *res, int i)
 		}
 	}
 	char err[128];
-	const char *fp = PQgetvalue(res, i, C_FOOTPRINT);
+	const char *fp = PQgetvalue(res, i, C_FOOTPRINT), *pv = PQgetvalue(res, i, C_PREVIEW);
 	struct json_object *fpo = jsonio_parse(fp, strlen(fp), err, sizeof(err));
+	struct json_object *pvo = *pv ? jsonio_parse(pv, strlen(pv), err, sizeof(err)) : NULL;
+	row_plots(r, o, PQgetvalue(res, i, C_CLUSTER), PQgetvalue(res, i, C_SUB), fpo, pvo);
 	if (fpo)
-		json_object_object_add(o, "footprint_raw", fpo);
-	const char *pv = PQgetvalue(res, i, C_PREVIEW);
-	if (*pv) {
-		struct json_object *pvo = jsonio_parse(pv, strlen(pv), err, sizeof(err));
-		if (pvo)
-			json_object_object_add(o, "preview_raw", pvo);
-	}
+		json_object_put(fpo);
+	if (pvo)
+		json_object_put(pvo);
 	return o;
 }
 
@@ -303,6 +361,10 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 	}
 	add_tags(r, rows);
 	json_object_object_add(model, "jobs", rows);
+	struct json_object *lm = json_object_new_array();
+	for (size_t k = 0; list_metrics[k]; k++)
+		json_object_array_add(lm, json_object_new_string(list_metrics[k]));
+	json_object_object_add(model, "list_metrics", lm);
 	if (n > 0) {
 		int first = backwards ? n - 1 : 0, last = backwards ? 0 : n - 1;
 		const char *first_c = arena_printf(r->a, "%s:%s", PQgetvalue(res, first, C_SORTVAL), PQgetvalue(res, first, C_ID));
