@@ -5,6 +5,7 @@
 #include "jsonio.h"
 #include "log.h"
 #include "tmpl.h"
+#include "token.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -66,6 +67,15 @@ int app_init(struct app *app, struct conf *conf, char *err, size_t errlen)
 		app->tmpl = NULL;
 		return -1;
 	}
+	char kerr[512];
+	app->tokens = token_keys_from_env(kerr, sizeof(kerr));
+	if (!app->tokens) {
+		snprintf(err, errlen, "%s", kerr);
+		app_release(app);
+		return -1;
+	}
+	struct json_object *vu = jsonio_get(jsonio_get(jsonio_get(conf->root, "auth"), "jwts"), "validate-user");
+	app->validate_user = vu && json_object_get_boolean(vu);
 	return 0;
 }
 
@@ -74,6 +84,8 @@ void app_release(struct app *app)
 	if (app->tmpl)
 		tmpl_set_free(app->tmpl);
 	archive_close(app->archive);
+	token_keys_free(app->tokens);
+	app->tokens = NULL;
 	free(app->archive_error);
 	app->tmpl = NULL;
 	app->archive = NULL;

@@ -8,12 +8,15 @@
 struct conf;
 struct tmpl_set;
 struct archive;
+struct token_keys;
 
 struct app {
 	struct conf *conf;
 	struct tmpl_set *tmpl;
 	struct archive *archive;    /* NULL when the archive could not be opened */
 	char *archive_error;        /* why, for the home page and the log */
+	struct token_keys *tokens;  /* JWT keys from .env; none configured: API tokens refused */
+	bool validate_user;         /* auth.jwts.validate-user */
 	const char *version;
 };
 

@@ -12,6 +12,8 @@
 #include "router.h"
 #include "session.h"
 #include "str.h"
+#include "token.h"
+#include "db.h"
 #include "../handlers/handlers.h"
 
 #include <string.h>
@@ -35,6 +37,110 @@ static void allow_header(struct resp *w, unsigned allowed)
 		buf_adds(&b, method_name((enum method)bit));
 	}
 	resp_header(w, "Allow", b.data);
+}
+
+/* The API token: X-Auth-Token (any letter case) or Authorization: Bearer. */
+static const char *api_token(struct req *r)
+{
+	const char *t = req_header(r, "X-Auth-Token");
+	if (t && *t)
+		return t;
+	const char *h = req_header(r, "Authorization");
+	if (h && strncasecmp(h, "Bearer ", 7) == 0)
+		return h + 7;
+	return NULL;
+}
+
+/* COMPAT a.1: the client address the allow-list compares, as cc-backend picks it */
+static const char *client_ip(struct req *r)
+{
+	const char *ip = req_header(r, "X-Real-Ip");
+	if (!ip || !*ip)
+		ip = req_header(r, "X-Forwarded-For");
+	if (!ip || !*ip)
+		ip = r->remote_addr;
+	return ip;
+}
+
+static bool ip_allowed(const char *ip)
+{
+	char **list = the_app->conf->api_allowed_ips;
+	if (!list)
+		return true;
+	for (; *list; list++)
+		if (strcmp(*list, ip) == 0)
+			return true;
+	return false;
+}
+
+/* the role gates of the API groups (COMPAT a.1), quirks included */
+static bool api_roles_pass(enum route_auth kind, unsigned roles)
+{
+	if (roles == ROLE_API)
+		return true;
+	if (!(roles & ROLE_API))
+		return false;
+	switch (kind) {
+	case AUTH_API: return (roles & ROLE_ADMIN) != 0;
+	case AUTH_METRICSTORE: return (roles & (ROLE_USER | ROLE_MANAGER | ROLE_ADMIN)) != 0;
+	case AUTH_USERAPI: return (roles & (ROLE_USER | ROLE_MANAGER | ROLE_SUPPORT | ROLE_ADMIN)) != 0;
+	default: return false;
+	}
+}
+
+static const char sql_user_roles[] =
+	"SELECT array_to_string(roles, ','), coalesce(array_to_json(projects)::text, '[]'), coalesce(name, ''), auth_source "
+	"FROM hpc_user WHERE username = $1";
+
+/* JWT authentication of the API groups; 0 or a status with w->error set */
+static int authenticate_token(struct req *r, struct resp *w, enum route_auth kind)
+{
+	if (kind == AUTH_API) {
+		const char *ip = client_ip(r);
+		if (!ip_allowed(ip)) {
+			w->error = arena_printf(r->a, "unknown ip: %.64s", ip);
+			return 401;
+		}
+	}
+	const char *jwt = api_token(r);
+	if (!jwt) {
+		w->error = "no user for secured check";
+		return 401;
+	}
+	struct token_claims c;
+	char err[256];
+	if (token_verify_api(the_app->tokens, jwt, (int64_t)time(NULL), &c, err, sizeof(err)) < 0) {
+		w->error = arena_strdup(r->a, err);
+		return 401;
+	}
+	struct user *u = arena_calloc(r->a, 1, sizeof(*u));
+	u->username = arena_strdup(r->a, c.sub);
+	u->name = u->email = "";
+	u->auth_source = AUTH_SOURCE_TOKEN;
+	if (the_app->validate_user) {
+		/* the database decides who the user is and which roles they have */
+		const char *p[] = {u->username};
+		PGresult *res = db_query(r->a, sql_user_roles, 1, p);
+		if (!res || PQntuples(res) != 1 || roles_parse_list(PQgetvalue(res, 0, 0), &u->roles) < 0) {
+			token_claims_release(&c);
+			w->error = res ? "unauthorized" : "database unavailable";
+			return res ? 401 : 503;
+		}
+		u->name = PQgetvalue(res, 0, 2);
+	} else {
+		for (size_t i = 0; i < c.nroles; i++)
+			u->roles |= role_parse(c.roles[i]);
+	}
+	u->projects = arena_calloc(r->a, c.nprojects + 1, sizeof(char *));
+	for (size_t i = 0; i < c.nprojects; i++)
+		u->projects[i] = arena_strdup(r->a, c.projects[i]);
+	token_claims_release(&c);
+	if (!api_roles_pass(kind, u->roles)) {
+		w->error = "unauthorized";
+		return 401;
+	}
+	r->user = u;
+	return 0;
 }
 
 /* Authentication and role gate; returns 0 to go on, or a status. */
@@ -72,8 +178,8 @@ static int authenticate(struct req *r, struct resp *w)
 		return 0;
 	case AUTH_API:
 	case AUTH_USERAPI:
-		w->error = "no user for secured check";
-		return 401;
+	case AUTH_METRICSTORE:
+		return authenticate_token(r, w, rt->auth);
 	}
 	return 500;
 }

@@ -14,6 +14,7 @@
 #include "password.h"
 #include "server.h"
 #include "str.h"
+#include "token.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -23,12 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct flags {
 	const char *config;
 	const char *loglevel;
-	bool logdate, version, init, migrate_db, server, help, init_db;
+	bool logdate, version, init, migrate_db, server, help, init_db, gen_keypair;
+	const char *jwt;
 	const char *import_job;
 	const char *add_user;
 	const char *del_user;
@@ -52,6 +55,8 @@ static const struct flagdef {
 	{"del-user", F_STR, &fl.del_user, "NAME: delete a user"},
 	{"init-db", F_BOOL, &fl.init_db, "rebuild jobs and tags from the job archive (running jobs are lost)"},
 	{"import-job", F_STR, &fl.import_job, "META.json:DATA.json[,...]: import jobs into the archive and the database"},
+	{"jwt", F_STR, &fl.jwt, "NAME: print an API token (JWT) for a user"},
+	{"gen-keypair", F_BOOL, &fl.gen_keypair, "print a fresh Ed25519 key pair as the two .env lines"},
 	{"server", F_BOOL, &fl.server, "run the FastCGI server"},
 	{"help", F_BOOL, &fl.help, "this text"},
 };
@@ -263,6 +268,49 @@ static int do_del_user(const char *name)
 	return rc;
 }
 
+/* cc-backend's -jwt: a token with the user's roles, exp = now + auth.jwts.max-age */
+static int do_jwt(const struct conf *conf, const char *name)
+{
+	char err[512];
+	struct token_keys *k = token_keys_from_env(err, sizeof(err));
+	if (!k) {
+		fprintf(stderr, "jobscope: -jwt: %s\n", err);
+		return 1;
+	}
+	int rc = 1;
+	struct arena a;
+	arena_init(&a, 1024);
+	const char *p[] = {name};
+	PGresult *r = db_query_once(&a, "SELECT array_to_string(roles, ',') FROM hpc_user WHERE username = $1", 1, p);
+	unsigned roles = 0;
+	if (!token_keys_have(k, TOKEN_KEY_PRIVATE)) {
+		fprintf(stderr, "jobscope: -jwt: JWT_PRIVATE_KEY is not set in .env (jobscope -gen-keypair makes one)\n");
+	} else if (!r || PQntuples(r) != 1) {
+		fprintf(stderr, "jobscope: -jwt: no user %s\n", name);
+	} else if (roles_parse_list(PQgetvalue(r, 0, 0), &roles) < 0) {
+		fprintf(stderr, "jobscope: -jwt: user %s has no roles\n", name);
+	} else {
+		const char *names[8];
+		size_t n = 0;
+		for (unsigned bit = 1; bit <= ROLE_ADMIN; bit <<= 1)
+			if (roles & bit)
+				names[n++] = role_name(bit);
+		if (!(roles & ROLE_API))
+			fprintf(stderr, "jobscope: warning: user %s has no api role; the REST API will refuse this token\n", name);
+		char *t = token_sign(k, name, names, n, (int64_t)time(NULL), conf->jwt_max_age, err, sizeof(err));
+		if (t) {
+			printf("%s\n", t);
+			free(t);
+			rc = 0;
+		} else {
+			fprintf(stderr, "jobscope: -jwt: %s\n", err);
+		}
+	}
+	arena_release(&a);
+	token_keys_free(k);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (parse_flags(argc, argv) < 0)
@@ -280,6 +328,8 @@ int main(int argc, char **argv)
 	}
 	if (fl.init)
 		return do_init();
+	if (fl.gen_keypair)
+		return token_print_keypair(stdout) == 0 ? 0 : 1;
 
 	char err[2048];
 	struct conf *conf = conf_load(fl.config, err, sizeof(err));
@@ -313,6 +363,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (fl.del_user && (rc = do_del_user(fl.del_user)) != 0)
 		goto out;
+	if (fl.jwt && (rc = do_jwt(conf, fl.jwt)) != 0)
+		goto out;
 	if (fl.init_db || fl.import_job) {
 		struct archive *ar = archive_open(conf, err, sizeof(err));
 		if (!ar) {
@@ -330,7 +382,7 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	if (!fl.server) {
-		if (!fl.add_user && !fl.del_user && !fl.init_db && !fl.import_job)
+		if (!fl.add_user && !fl.del_user && !fl.init_db && !fl.import_job && !fl.jwt)
 			printf("No errors, server flag not set\n");
 		goto out;
 	}

@@ -16,6 +16,7 @@ enum route_auth {
 	AUTH_PAGE,     /* logged in (session); else 401 with the login page */
 	AUTH_API,      /* JWT, /api group (issue: REST API) */
 	AUTH_USERAPI,  /* JWT, /userapi group */
+	AUTH_METRICSTORE, /* JWT, /api/write, /api/free, /api/debug, /api/healthcheck */
 	AUTH_CONFIG,   /* session with admin (/config/...) */
 	AUTH_FRONTEND, /* any session (/frontend/...) */
 };
