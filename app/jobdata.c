@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <zlib.h>
 
@@ -88,7 +89,8 @@ static char *jd_strdup(struct jobdata *d, const char *s)
  * addressed by offsets (numbers, series, metrics, percentiles, string bytes)
  * and becomes one block at the end.  The numbers vector is the bulk of it,
  * so the block is that vector realloc'ed to its final size with the small
- * parts appended: the doubles are never copied. */
+ * parts appended: with the generous first reservation the doubles are
+ * written once and not copied again. */
 
 #define NO_STR SIZE_MAX
 #define EMPTY_STR 0 /* the string scratch starts with a NUL: "" */
@@ -454,7 +456,8 @@ static inline const unsigned char *parse_num(struct jp *jp, const unsigned char 
 				m = m * 10 + d;
 				nd++;
 			} else {
-				e10++;
+				if (e10 < 100000) /* past that it is out of range anyway */
+					e10++;
 				lost |= d != 0;
 			}
 			p++;
@@ -472,7 +475,8 @@ static inline const unsigned char *parse_num(struct jp *jp, const unsigned char 
 					m = m * 10 + d;
 					nd++;
 				}
-				e10--;
+				if (e10 > -100000)
+					e10--;
 			} else {
 				lost |= d != 0;
 			}
@@ -895,13 +899,15 @@ static int parse_timestep(struct jp *jp, int *out)
 		return literal(jp, "null");
 	if (p >= jp->end || *p < '0' || *p > '9')
 		return fail(jp, p, "a non-negative integer timestep");
-	if (*p == '0' && p + 1 < jp->end && p[1] >= '0' && p[1] <= '9')
-		return fail(jp, p + 1, "',' or '}' after timestep 0");
-	while (p < jp->end && *p >= '0' && *p <= '9') {
-		v = v * 10 + (*p - '0');
-		if (v > INT_MAX)
-			return failf(jp, jp->p, "timestep out of range");
-		p++;
+	if (*p == '0') {
+		p++; /* JSON has no leading zeros: "07" fails at the '7' */
+	} else {
+		while (p < jp->end && *p >= '0' && *p <= '9') {
+			v = v * 10 + (*p - '0');
+			if (v > INT_MAX)
+				return failf(jp, jp->p, "timestep out of range");
+			p++;
+		}
 	}
 	if (p < jp->end && (*p == '.' || *p == 'e' || *p == 'E'))
 		return fail(jp, p, "an integer timestep");
@@ -1241,6 +1247,8 @@ struct jobdata *jobdata_parse(const char *text, size_t len, const struct jobdata
 	size_t guess = len / 4 + 64;
 	if (guess > jp.lim->max_total_points)
 		guess = jp.lim->max_total_points;
+	if (guess > (size_t)1 << 24)
+		guess = (size_t)1 << 24; /* 128 MiB; beyond that grow on demand */
 	jp.num = xmalloc(guess * sizeof(double));
 	jp.capnum = guess;
 	advise_huge(jp.num, guess * sizeof(double));
@@ -1710,8 +1718,10 @@ int jobdata_gunzip(const void *in, size_t n, struct buf *out, size_t max, char *
 	const unsigned char *src = in;
 	size_t left = n, produced = 0, start = out->len;
 	int rc = 0;
-	/* these files compress ~15:1; start near that and double */
+	/* these files compress ~15:1; start near that (within reason) and double */
 	size_t first = n < max / 16 ? n * 16 : max;
+	if (first > (size_t)64 << 20)
+		first = (size_t)64 << 20;
 	buf_grow(out, (first < 65536 ? 65536 : first) + 1);
 	for (;;) {
 		if (z.avail_in == 0 && left) {
@@ -1870,6 +1880,12 @@ void jobdata_fill_stats(struct jobdata *d, bool overwrite)
 	}
 }
 
+/* math.Round(x*100)/100 as cc-backend writes it: halves away from zero */
+static double round2(double x)
+{
+	return round(x * 100) / 100;
+}
+
 int jobdata_job_stat(const struct jobdata_metric *m, int num_nodes, struct jobdata_stats *out)
 {
 	double sum = 0, min = INFINITY, max = -INFINITY;
@@ -1879,6 +1895,12 @@ int jobdata_job_stat(const struct jobdata_metric *m, int num_nodes, struct jobda
 		struct jobdata_stats st = s->stats;
 		if (stats_missing(&st))
 			jobdata_series_stats(s->data, s->len, &st);
+		/* upstream's loader rounds series statistics (RoundMetricStats)
+		 * before the archiver sums them; for values read from data.json
+		 * (two decimals already) this changes nothing */
+		st.min = round2(st.min);
+		st.avg = round2(st.avg);
+		st.max = round2(st.max);
 		if (!isnan(st.avg)) {
 			sum += st.avg;
 			used++;
@@ -1891,7 +1913,7 @@ int jobdata_job_stat(const struct jobdata_metric *m, int num_nodes, struct jobda
 	if (!used)
 		return -1;
 	double nodes = num_nodes > 0 ? (double)num_nodes : (double)m->nseries;
-	out->avg = round(sum / nodes * 100) / 100; /* Go's math.Round: half away from zero */
+	out->avg = round2(sum / nodes);
 	out->min = isinf(min) ? NAN : min;
 	out->max = isinf(max) ? NAN : max;
 	return 0;
@@ -1921,36 +1943,47 @@ struct json_object *jobdata_statistics_json(const struct jobdata *d, int num_nod
 	return o;
 }
 
-/* k-th smallest of v[0..n) (v is reordered); quickselect with median-of-three */
+/* k-th smallest of v[0..n) (v is reordered so that v[0..k) <= v[k]).
+ * Quickselect with branchless Lomuto partitions: the comparisons of metric
+ * values are unpredictable, and a mispredicted branch per element costs more
+ * than the unconditional swap.  A second pass gathers the values equal to
+ * the pivot, so runs of equal values (idle nodes report 0) stay linear. */
 static double select_kth(double *v, size_t n, size_t k)
 {
-	size_t lo = 0, hi = n - 1;
-	while (hi > lo) {
-		size_t mid = lo + (hi - lo) / 2;
-		double a = v[lo], b = v[mid], c = v[hi];
+	size_t lo = 0, hi = n;
+	while (hi - lo > 16) {
+		double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1];
 		double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-		size_t i = lo, j = hi;
-		while (i <= j) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j) {
-				double t = v[i];
-				v[i] = v[j];
-				v[j] = t;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
+		size_t i = lo;
+		for (size_t j = lo; j < hi; j++) {
+			double x = v[j];
+			size_t lt = x < pivot;
+			v[j] = v[i];
+			v[i] = x;
+			i += lt;
 		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return v[k];
+		if (k < i) {
+			hi = i;
+			continue;
+		}
+		size_t e = i;
+		for (size_t j = i; j < hi; j++) {
+			double x = v[j];
+			size_t eq = x <= pivot;
+			v[j] = v[e];
+			v[e] = x;
+			e += eq;
+		}
+		if (k < e)
+			return pivot; /* v[i..e) all equal the pivot */
+		lo = e;
+	}
+	for (size_t i = lo + 1; i < hi; i++) {
+		double x = v[i];
+		size_t j = i;
+		for (; j > lo && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
 	}
 	return v[k];
 }
@@ -2097,18 +2130,31 @@ size_t lttb_select(const double *y, size_t n, size_t target, size_t *idx)
 	return lttb_core(y, n, target, idx, NULL);
 }
 
-int jobdata_resample(struct jobdata_metric *m, int new_timestep, size_t minimum_points)
+/* cc-backend's conditions; the factor when resampling applies, else 0.  They
+ * are checked once per metric (on its longest series) so that all its series
+ * end up at the same timestep; upstream checks each series. */
+static size_t resample_factor(const struct jobdata_metric *m, int new_timestep, size_t minimum_points)
 {
 	int old = m->timestep;
 	if (old <= 0 || new_timestep <= 0 || new_timestep <= old || new_timestep % old != 0)
-		return old;
+		return 0;
 	size_t factor = (size_t)(new_timestep / old), longest = 0;
 	for (size_t j = 0; j < m->nseries; j++)
 		if (m->series[j].len > longest)
 			longest = m->series[j].len;
 	if (longest < minimum_points || longest / factor == 0 || longest / factor >= longest)
-		return old;
-	size_t room = longest / factor < 2 ? 2 : longest / factor;
+		return 0;
+	return factor;
+}
+
+int jobdata_resample(struct jobdata_metric *m, int new_timestep, size_t minimum_points)
+{
+	size_t factor = resample_factor(m, new_timestep, minimum_points), room = 2;
+	if (!factor)
+		return m->timestep;
+	for (size_t j = 0; j < m->nseries; j++)
+		if (m->series[j].len / factor > room)
+			room = m->series[j].len / factor;
 	size_t *idx = xmalloc(room * sizeof(*idx));
 	unsigned char *nanavg = xmalloc(room);
 	for (size_t j = 0; j < m->nseries; j++) {
@@ -2127,6 +2173,76 @@ int jobdata_resample(struct jobdata_metric *m, int new_timestep, size_t minimum_
 	m->timestep = new_timestep;
 	m->stats_series = NULL;
 	return new_timestep;
+}
+
+static struct jobdata_vec copy_vec(struct jobdata *d, const struct jobdata_vec *v)
+{
+	struct jobdata_vec c = { NULL, 0 };
+	if (v->v) {
+		c.v = jd_alloc(d, (v->len ? v->len : 1) * sizeof(double));
+		c.len = v->len;
+		if (v->len)
+			memcpy(c.v, v->v, v->len * sizeof(double));
+	}
+	return c;
+}
+
+struct jobdata *jobdata_resampled(const struct jobdata *src, int new_timestep, size_t minimum_points)
+{
+	struct jobdata *d = jobdata_new();
+	size_t *idx = NULL;
+	unsigned char *nanavg = NULL;
+	size_t room = 0;
+	for (size_t i = 0; i < src->nmetrics; i++) {
+		const struct jobdata_metric *m = src->metrics[i];
+		size_t factor = resample_factor(m, new_timestep, minimum_points);
+		struct jobdata_metric *c = jobdata_add_metric(d, m->name, m->scope, m->unit.base, m->unit.prefix,
+							      factor ? new_timestep : m->timestep, m->nseries);
+		for (size_t j = 0; j < m->nseries; j++) {
+			const struct jobdata_series *s = &m->series[j];
+			size_t target = factor ? s->len / factor : 0;
+			if (target == 0 || target >= s->len) {
+				double *v = jobdata_set_series(d, c, j, s->hostname, s->id, s->len);
+				if (s->len)
+					memcpy(v, s->data, s->len * sizeof(double));
+			} else {
+				if (target + 2 > room) {
+					room = target + 2;
+					idx = xrealloc(idx, room * sizeof(*idx));
+					nanavg = xrealloc(nanavg, room);
+				}
+				size_t k = lttb_core(s->data, s->len, target, idx, nanavg);
+				double *v = jobdata_set_series(d, c, j, s->hostname, s->id, k);
+				for (size_t t = 0; t < k; t++)
+					v[t] = nanavg[t] ? NAN : s->data[idx[t]];
+			}
+			c->series[j].stats = s->stats;
+		}
+		if (m->stats_series && !factor) {
+			const struct jobdata_stats_series *ss = m->stats_series;
+			struct jobdata_stats_series *cs = jd_alloc(d, sizeof(*cs));
+			cs->mean = copy_vec(d, &ss->mean);
+			cs->median = copy_vec(d, &ss->median);
+			cs->min = copy_vec(d, &ss->min);
+			cs->max = copy_vec(d, &ss->max);
+			cs->npercentiles = ss->npercentiles;
+			cs->percentiles = jd_alloc(d, (ss->npercentiles ? ss->npercentiles : 1) *
+							   sizeof(*cs->percentiles));
+			for (size_t t = 0; t < ss->npercentiles; t++) {
+				cs->percentiles[t].p = ss->percentiles[t].p;
+				cs->percentiles[t].data = copy_vec(d, &ss->percentiles[t].data);
+			}
+			c->stats_series = cs;
+		}
+	}
+	free(idx);
+	free(nanavg);
+	return d;
+}
+
+struct jobdata *jobdata_clone(const struct jobdata *src)
+{
+	return jobdata_resampled(src, 0, 0);
 }
 
 size_t jobdata_reduce(const double *y, size_t n, size_t max_points, double *xo, double *yo)

@@ -201,6 +201,15 @@ size_t lttb_select(const double *y, size_t n, size_t target, size_t *idx);
  * the old one when nothing changed. */
 int jobdata_resample(struct jobdata_metric *m, int new_timestep, size_t minimum_points);
 
+/* The same for a whole jobdata without touching it (decoded data.json sits
+ * in a cache): a new jobdata with every metric resampled where the conditions
+ * hold and copied where not.  Series statistics are copied (they describe the
+ * full data, as upstream keeps them); statisticsSeries only where nothing was
+ * resampled. */
+struct jobdata *jobdata_resampled(const struct jobdata *d, int new_timestep, size_t minimum_points);
+/* A deep copy (for callers that want to change cached data). */
+struct jobdata *jobdata_clone(const struct jobdata *d);
+
 /* For plots: at most max_points (>= 2) points of y, x = index, the same rules
  * (NaN where the resampler would give NaN).  Returns the count; xo and yo need
  * room for max(max_points, 2) values (or n when n <= max_points). */

@@ -20,6 +20,14 @@ int h_auth_login_required(struct req *r, struct resp *w);
 int h_job_show(struct req *r, struct resp *w);
 /* h_jobs.c */
 int h_jobs_list(struct req *r, struct resp *w);
+/* h_users.c */
+int h_users_list(struct req *r, struct resp *w);
+int h_projects_list(struct req *r, struct resp *w);
+int h_users_show(struct req *r, struct resp *w);
+/* h_tags.c */
+int h_tags_list(struct req *r, struct resp *w);
+/* h_search.c */
+int h_search_redirect(struct req *r, struct resp *w);
 /* h_pages.c */
 int h_pages_imprint(struct req *r, struct resp *w);
 int h_pages_privacy(struct req *r, struct resp *w);

@@ -11,6 +11,7 @@
 	X(req)         \
 	X(password)    \
 	X(job)         \
+	X(jobdata)     \
 	X(jobquery)    \
 	X(buf)         \
 	X(cluster)     \
