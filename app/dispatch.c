@@ -215,7 +215,7 @@ static void route_and_run(struct req *r, struct resp *w)
 	}
 	if (status == 0)
 		status = r->route->handler(r, w);
-	if (status >= 500) {
+	if (status == 500) {
 		/* never half a page: whatever the handler wrote goes */
 		buf_reset(&w->body);
 		page_error(r, w, status, w->error ? w->error : "Something went wrong on our side; the request id above is in the log.");

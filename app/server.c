@@ -121,7 +121,17 @@ static void worker_main(int listen_fd)
 	FCGX_Request fr;
 	FCGX_Init();
 	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-	while (!child_stop && FCGX_Accept_r(&fr) >= 0) {
+	/* SIGTERM may interrupt accept() (that is how a worker leaves) but never a
+	 * request in hand: it stays blocked while one is read and answered, and is
+	 * delivered when the worker waits for the next. */
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	for (;;) {
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
+		if (child_stop || FCGX_Accept_r(&fr) < 0)
+			break;
+		sigprocmask(SIG_BLOCK, &term, NULL);
 		arena_reset(&a);
 		buf_reset(&out);
 		dispatch_request(&a, fr.envp, fcgx_read, fr.in, &out);

@@ -62,7 +62,7 @@ int h_auth_login(struct req *r, struct resp *w)
 	const char *user = req_form(r, "username");
 	const char *pw = req_form(r, "password");
 	const char *redirect = req_form(r, "redirect");
-	if (!user || !pw || !auth_username_valid(user) || strlen(pw) > 1024) {
+	if (!user || !pw || !*pw || !auth_username_valid(user) || strlen(pw) > 1024) {
 		return login_page(r, w, 400, NULL, "Enter a username (1 to 100 characters) and a password.",
 				  redirect, NULL);
 	}

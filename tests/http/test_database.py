@@ -97,9 +97,6 @@ def test_database_unavailable(js, db_refusing):
     assert "session" not in lc.cookies
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: dispatch.c replaces every >= 500 body with the generic page_error "
-                   "text, so h_health_show's own 'database unavailable' never reaches the client, and the plain-text "
-                   "answer speaks of a 'request id above' that a text/plain body does not have")
 def test_healthz_503_says_why(js, db_refusing):
     r = js.get("/healthz")
     assert r.status_code == 503, show(r)

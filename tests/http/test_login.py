@@ -224,9 +224,6 @@ def test_login_bad_fields(js, data):
     assert "session" not in c.cookies
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: h_auth_login checks that a password field exists, not that it is "
-                   "non-empty: password= goes to bcrypt and answers 401 'Invalid username or password.' instead of "
-                   "400 'Enter a username ... and a password.' like an empty username")
 def test_login_empty_password_is_400(js):
     total = js.sessions()
     c = requests.Session()

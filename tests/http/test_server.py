@@ -232,9 +232,6 @@ def test_sigterm_lets_the_request_in_hand_finish(js, extra_jobscope):
     assert "stopped" in ex.log()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: workers install their SIGTERM handler without SA_RESTART (so that "
-                   "accept() returns), which also interrupts the read() of a request body in progress: the request "
-                   "in hand gets 400 'The request body ended early.' instead of being finished (SIGTERM and SIGHUP)")
 def test_sigterm_while_a_body_is_arriving(js, extra_jobscope):
     """SIGTERM while a worker reads a request body: the request is still answered in full."""
     ex = extra_jobscope(workers=1)
