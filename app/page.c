@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "auth.h"
 #include "conf.h"
+#include "html.h"
 #include "jsonio.h"
 #include "log.h"
 #include "req.h"
@@ -33,6 +34,10 @@ struct json_object *page_model(struct req *r, struct resp *w, const char *title)
 		struct user *u = r->user;
 		struct json_object *ju = json_object_new_object();
 		add_str(ju, "username", u->username);
+		struct buf enc;
+		buf_init_arena(&enc, r->a);
+		html_url_encode(&enc, u->username, strlen(u->username));
+		add_str(ju, "username_url", enc.data); /* for links: percent-encoded, then HTML-escaped */
 		add_str(ju, "name", *u->name ? u->name : u->username);
 		unsigned lvl = auth_level(u->roles);
 		json_object_object_add(ju, "is_admin", json_object_new_boolean(lvl == ROLE_ADMIN));
