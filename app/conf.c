@@ -71,6 +71,7 @@ static const struct keyspec main_keys[] = {
 	{"workers", K_INT, NULL}, {"fcgi-socket", K_STR, NULL},
 	{"templates-dir", K_STR, NULL}, {"static-dir", K_STR, NULL},
 	{"sql-dir", K_STR, NULL}, {"max-body-size", K_INT, NULL},
+	{"home-counts-ttl", K_INT, NULL},
 	{NULL, K_ANY, NULL},
 };
 static const struct keyspec jwts_keys[] = {
@@ -277,6 +278,11 @@ static int extract(struct conf *c, char *err, size_t errlen)
 	c->static_dir = conf_data_dir(jsonio_str(m, "static-dir"), "static");
 	c->sql_dir = conf_data_dir(jsonio_str(m, "sql-dir"), "sql");
 	c->max_body_size = get_int(m, "max-body-size", 32 * 1024 * 1024);
+	c->home_counts_ttl = get_int(m, "home-counts-ttl", 60);
+	if (c->home_counts_ttl < 0 || c->home_counts_ttl > 86400) {
+		snprintf(err, errlen, "%s: main.home-counts-ttl: expected 0 to 86400 seconds, got %lld", c->path, (long long)c->home_counts_ttl);
+		return -1;
+	}
 	if (c->max_body_size < 1024 || c->max_body_size > (int64_t)1 << 32) {
 		snprintf(err, errlen, "%s: main.max-body-size: expected 1024 to 4294967296 bytes, got %lld",
 			 c->path, (long long)c->max_body_size);

@@ -31,6 +31,7 @@ struct conf {
 	char *fcgi_socket;
 	char *templates_dir, *static_dir, *sql_dir;
 	int64_t max_body_size;      /* bytes */
+	int64_t home_counts_ttl;    /* seconds the start page keeps its total job counts */
 
 	/* archive */
 	char *archive_kind;         /* "file" (default) | "s3" */

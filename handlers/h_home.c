@@ -3,6 +3,7 @@
 #include "handlers.h"
 #include "../app/app.h"
 #include "../app/archive.h"
+#include "../app/conf.h"
 #include "../app/buf.h"
 #include "../app/db.h"
 #include "../app/html.h"
@@ -16,8 +17,8 @@
 #include <time.h>
 
 /* Running jobs are counted live (a partial index covers them).  The total per
- * cluster is a full count, so each worker keeps it for TOTALS_TTL seconds. */
-#define TOTALS_TTL 60
+ * cluster is a full count, so each worker keeps it for main.home-counts-ttl
+ * seconds (default 60). */
 
 static const char sql_running[] =
 	"SELECT cluster, count(*) FROM job WHERE job_state = 'running' GROUP BY cluster";
@@ -34,7 +35,7 @@ static time_t totals_at;
 static void refresh_totals(struct req *r)
 {
 	time_t now = time(NULL);
-	if (totals && now - totals_at < TOTALS_TTL)
+	if (totals && now - totals_at < the_app->conf->home_counts_ttl)
 		return;
 	PGresult *res = db_query(r->a, sql_totals, 0, NULL);
 	if (!res)

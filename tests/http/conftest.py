@@ -260,6 +260,7 @@ class Site:
                 "sql-dir": os.path.join(SRCDIR, "sql"),
                 "session-max-age": "12h",
                 "max-body-size": MAX_BODY,
+                "home-counts-ttl": 0,  # other modules add jobs; the counts must not lag
             },
             "archive": {"kind": "file", "path": "./var/job-archive"},
             "auth": {"jwts": {"max-age": "2000h"}},
