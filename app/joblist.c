@@ -5,6 +5,7 @@
 #include "archive.h"
 #include "auth.h"
 #include "cluster.h"
+#include "conf.h"
 #include "buf.h"
 #include "db.h"
 #include "html.h"
@@ -152,8 +153,36 @@ static void add_s(struct json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
-/* the job-list metrics (ui config metric-config.job-list-metrics, cc-backend's default) */
-static const char *const list_metrics[] = {"cpu_load", "flops_any", "mem_bw", "mem_used", NULL};
+/* cc-backend's default job-list metrics */
+static const char *const default_list_metrics[] = {"cpu_load", "flops_any", "mem_bw", "mem_used", NULL};
+#define MAX_LIST_METRICS 8
+
+/* ui.metric-config.job-list-metrics: the cluster's list when the list shows one
+ * cluster and the config has one for it, else the global list, else the default. */
+static const char **list_metrics_for(struct req *r, const char *cluster)
+{
+	struct json_object *mc = jsonio_get(jsonio_get(the_app->conf->root, "ui"), "metric-config");
+	struct json_object *arr = jsonio_get(mc, "job-list-metrics");
+	struct json_object *clusters = jsonio_get(mc, "clusters");
+	for (size_t i = 0; cluster && clusters && json_object_is_type(clusters, json_type_array) &&
+			   i < json_object_array_length(clusters); i++) {
+		struct json_object *c = json_object_array_get_idx(clusters, i);
+		const char *name = jsonio_str(c, "name");
+		if (name && strcmp(name, cluster) == 0 && jsonio_get(c, "job-list-metrics"))
+			arr = jsonio_get(c, "job-list-metrics");
+	}
+	const char **out = arena_calloc(r->a, MAX_LIST_METRICS + 1, sizeof(char *));
+	size_t n = 0;
+	for (size_t i = 0; arr && json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr) &&
+			   n < MAX_LIST_METRICS; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		if (json_object_is_type(e, json_type_string))
+			out[n++] = json_object_get_string(e);
+	}
+	if (n == 0)
+		return (const char **)default_list_metrics;
+	return out;
+}
 
 static struct svg_thresholds thresholds_of(const struct metric_config *mc)
 {
@@ -163,7 +192,7 @@ static struct svg_thresholds thresholds_of(const struct metric_config *mc)
 
 /* Footprint bars and sparklines of one row, from the stored footprint and preview. */
 static void row_plots(struct req *r, struct json_object *o, const char *cluster, const char *subcluster,
-		      struct json_object *fp, struct json_object *preview)
+		      struct json_object *fp, struct json_object *preview, const char *const *list_metrics)
 {
 	const struct archive_cluster *ac = archive_cluster(the_app->archive, cluster);
 	const struct subcluster *sc = ac ? cluster_subcluster(ac->model, subcluster) : NULL;
@@ -207,7 +236,7 @@ static void row_plots(struct req *r, struct json_object *o, const char *cluster,
 	json_object_object_add(o, "sparklines", sparks);
 }
 
-static struct json_object *row_model(struct req *r, PGresult *res, int i)
+static struct json_object *row_model(struct req *r, PGresult *res, int i, const char *const *list_metrics)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[64];
@@ -268,7 +297,7 @@ static struct json_object *row_model(struct req *r, PGresult *res, int i)
 	const char *fp = PQgetvalue(res, i, C_FOOTPRINT), *pv = PQgetvalue(res, i, C_PREVIEW);
 	struct json_object *fpo = jsonio_parse(fp, strlen(fp), err, sizeof(err));
 	struct json_object *pvo = *pv ? jsonio_parse(pv, strlen(pv), err, sizeof(err)) : NULL;
-	row_plots(r, o, PQgetvalue(res, i, C_CLUSTER), PQgetvalue(res, i, C_SUB), fpo, pvo);
+	row_plots(r, o, PQgetvalue(res, i, C_CLUSTER), PQgetvalue(res, i, C_SUB), fpo, pvo, list_metrics);
 	if (fpo)
 		json_object_put(fpo);
 	if (pvo)
@@ -354,10 +383,11 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 	bool more = n > p->items_per_page;
 	if (more)
 		n = p->items_per_page;
+	const char *const *list_metrics = list_metrics_for(r, f->cluster);
 	struct json_object *rows = json_object_new_array_ext(n);
 	for (int k = 0; k < n; k++) {
 		int i = backwards ? n - 1 - k : k;
-		json_object_array_add(rows, row_model(r, res, i));
+		json_object_array_add(rows, row_model(r, res, i, list_metrics));
 	}
 	add_tags(r, rows);
 	json_object_object_add(model, "jobs", rows);
