@@ -15,7 +15,7 @@ step() { printf '\n==> %s (%ds)\n' "$*" "$(( $(date +%s) - START ))"; }
 step "packages"
 ./demo.sh deps
 # what the suites need beyond building and running
-TEST_PKGS="python3 python3-pytest python3-requests python3-jwt python3-cryptography python3-websocket tidy libfcgi-bin procps chromium libxml2-utils"
+TEST_PKGS="python3 python3-pytest python3-requests python3-jwt python3-cryptography python3-websocket tidy libfcgi-bin procps chromium libxml2-utils prometheus prometheus-node-exporter slapd ldap-utils"
 missing=()
 for p in $TEST_PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

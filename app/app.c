@@ -2,6 +2,7 @@
 #include "app.h"
 #include "archive.h"
 #include "conf.h"
+#include "dir.h"
 #include "jsonio.h"
 #include "log.h"
 #include "tmpl.h"
@@ -76,6 +77,13 @@ int app_init(struct app *app, struct conf *conf, char *err, size_t errlen)
 	}
 	struct json_object *vu = jsonio_get(jsonio_get(jsonio_get(conf->root, "auth"), "jwts"), "validate-user");
 	app->validate_user = vu && json_object_get_boolean(vu);
+	if (dir_conf_load(conf->root, conf->path, &app->ldap, err, errlen) < 0) {
+		app_release(app);
+		return -1;
+	}
+	if (app->ldap && (app->ldap->sync_interval > 0 || app->ldap->sync_user_on_login) &&
+	    !(getenv("LDAP_ADMIN_PASSWORD") && *getenv("LDAP_ADMIN_PASSWORD")))
+		log_warn("auth.ldap: LDAP_ADMIN_PASSWORD is not set in .env; the LDAP sync and sync-user-on-login will fail");
 	return 0;
 }
 
@@ -86,6 +94,8 @@ void app_release(struct app *app)
 	archive_close(app->archive);
 	token_keys_free(app->tokens);
 	app->tokens = NULL;
+	dir_conf_free(app->ldap);
+	app->ldap = NULL;
 	free(app->archive_error);
 	app->tmpl = NULL;
 	app->archive = NULL;

@@ -9,6 +9,7 @@ struct conf;
 struct tmpl_set;
 struct archive;
 struct token_keys;
+struct dir_conf;
 
 struct app {
 	struct conf *conf;
@@ -17,6 +18,7 @@ struct app {
 	char *archive_error;        /* why, for the home page and the log */
 	struct token_keys *tokens;  /* JWT keys from .env; none configured: API tokens refused */
 	bool validate_user;         /* auth.jwts.validate-user */
+	struct dir_conf *ldap;      /* auth.ldap (dir.h); NULL when not configured */
 	const char *version;
 };
 

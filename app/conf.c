@@ -2,6 +2,7 @@
 #include "conf.h"
 #include "jsonio.h"
 #include "log.h"
+#include "metrics.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -52,6 +53,13 @@ static const struct keyspec nodestate_retention_keys[] = {
 	{NULL, K_ANY, NULL},
 };
 
+/* main.prometheus[]: jobscope's Prometheus repositories (metrics.h); queries: metric -> PromQL */
+static const struct keyspec prometheus_keys[] = {
+	{"scope", K_STR, NULL}, {"url", K_STR, NULL}, {"token", K_STR, NULL},
+	{"host-label", K_STR, NULL}, {"queries", K_OBJ, NULL},
+	{NULL, K_ANY, NULL},
+};
+
 /* main: cc-backend's keys, then jobscope's own (documented in README.md) */
 static const struct keyspec main_keys[] = {
 	{"addr", K_STR, NULL}, {"api-allowed-ips", K_STRARR, NULL},
@@ -72,6 +80,7 @@ static const struct keyspec main_keys[] = {
 	{"templates-dir", K_STR, NULL}, {"static-dir", K_STR, NULL},
 	{"sql-dir", K_STR, NULL}, {"max-body-size", K_INT, NULL},
 	{"home-counts-ttl", K_INT, NULL},
+	{"prometheus", K_ARR, prometheus_keys},
 	{NULL, K_ANY, NULL},
 };
 static const struct keyspec jwts_keys[] = {
@@ -304,6 +313,10 @@ static int extract(struct conf *c, char *err, size_t errlen)
 
 	struct json_object *jwts = jsonio_get(jsonio_get(c->root, "auth"), "jwts");
 	c->jwt_max_age = get_dur(jwts, "max-age", 0);
+
+	c->metric_repos = metrics_repos_from_conf(c->root, c->path, err, errlen);
+	if (!c->metric_repos)
+		return -1;
 	return 0;
 }
 
@@ -527,6 +540,7 @@ void conf_free(struct conf *c)
 	free(c->sql_dir);
 	free(c->archive_kind);
 	free(c->archive_path);
+	metrics_repos_free(c->metric_repos);
 	free(c->env_path);
 	free(c);
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct metrics_repos;
+
 struct conf {
 	char *path;                 /* the config file as given */
 	struct json_object *root;   /* all sections, X-file includes resolved */
@@ -32,6 +34,9 @@ struct conf {
 	char *templates_dir, *static_dir, *sql_dir;
 	int64_t max_body_size;      /* bytes */
 	int64_t home_counts_ttl;    /* seconds the start page keeps its total job counts */
+
+	/* metric-store-external and main.prometheus (metrics.h) */
+	struct metrics_repos *metric_repos;
 
 	/* archive */
 	char *archive_kind;         /* "file" (default) | "s3" */

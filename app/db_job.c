@@ -1,12 +1,17 @@
 #include "config.h"
 #include "db_job.h"
 #include "arena.h"
+#include "auth.h"
 #include "db.h"
 #include "job.h"
+#include "jobquery.h"
 #include "jsonio.h"
+#include "log.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char sql_insert[] =
 	"INSERT INTO job (job_id, cluster, subcluster, cluster_partition, project, hpc_user, shared, job_state, "
@@ -66,4 +71,100 @@ int db_job_add_tags(struct arena *a, int64_t id, const struct job *j)
 			return -1;
 	}
 	return 0;
+}
+
+/* The row as cc-backend's Job JSON (keys as job_from_json reads them) */
+#define JOB_JSON                                                                                     \
+	"jsonb_build_object('id', job.id, 'jobId', job.job_id, 'cluster', job.cluster, "             \
+	"'subCluster', job.subcluster, 'partition', job.cluster_partition, 'project', job.project, " \
+	"'user', job.hpc_user, 'shared', job.shared, 'jobState', job.job_state, "                    \
+	"'resources', job.resources, 'energyFootprint', job.energy_footprint, "                      \
+	"'footprint', job.footprint, 'metaData', job.meta_data, 'energy', job.energy, "              \
+	"'arrayJobId', job.array_job_id, 'walltime', job.walltime, "                                 \
+	"'requestedMemory', job.requested_memory, "                                                  \
+	"'duration', CASE WHEN job.job_state = 'running' THEN "                                      \
+	"least(2147483647, greatest(0, extract(epoch FROM now())::bigint - job.start_time)) "        \
+	"ELSE job.duration END, "                                                                    \
+	"'smt', job.smt, 'monitoringStatus', job.monitoring_status, 'numAcc', job.num_acc, "         \
+	"'numHwthreads', job.num_hwthreads, 'numNodes', job.num_nodes, "                             \
+	"'statistics', job.statistics, 'submitTime', job.submit_time, 'startTime', job.start_time"
+
+void db_job_select(struct sqlq *q, const struct user *viewer, unsigned flags)
+{
+	buf_adds(&q->sql, "SELECT " JOB_JSON);
+	if (flags & DB_JOB_TAGS) {
+		buf_adds(&q->sql, ", 'tags', (SELECT jsonb_agg(jsonb_build_object('id', t.id, 'type', t.tag_type, "
+			 "'name', t.tag_name, 'scope', t.tag_scope) ORDER BY jt.insert_ts, t.id) "
+			 "FROM jobtag jt JOIN tag t ON t.id = jt.tag_id WHERE jt.job_id = job.id");
+		if (viewer) {
+			/* COMPAT f: global for everyone, admin for admin and support, a username for that user */
+			bool admin = viewer->roles & (ROLE_ADMIN | ROLE_SUPPORT);
+			buf_adds(&q->sql, " AND (t.tag_scope = 'global' OR t.tag_scope = ");
+			sqlq_param(q, viewer->username, "::text");
+			buf_adds(&q->sql, admin ? " OR t.tag_scope = 'admin'" : "");
+			buf_addch(&q->sql, ')');
+		}
+		buf_addch(&q->sql, ')');
+	}
+	buf_adds(&q->sql, ")::text FROM job WHERE true");
+}
+
+int db_job_decode(struct arena *a, const char *text, size_t len, struct job *out, char *err, size_t errlen)
+{
+	return job_parse(a, text, len, 0, out, err, errlen);
+}
+
+static int fetch_one(struct arena *a, struct sqlq *q, struct job *out)
+{
+	PGresult *res = db_query_once(a, q->sql.data, q->nparams, q->params);
+	if (!res)
+		return -1;
+	if (PQntuples(res) != 1)
+		return 0;
+	char err[256];
+	if (db_job_decode(a, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), out, err, sizeof(err)) < 0) {
+		log_err("job row cannot be decoded: %s", err);
+		return -1;
+	}
+	return 1;
+}
+
+int db_job_get(struct arena *a, int64_t id, const struct user *viewer, unsigned flags, struct job *out)
+{
+	struct sqlq q;
+	sqlq_init(&q, a);
+	db_job_select(&q, viewer, flags);
+	buf_adds(&q.sql, " AND job.id = ");
+	sqlq_param(&q, num(a, id), "::bigint");
+	if (viewer) {
+		struct job_filter f;
+		memset(&f, 0, sizeof(f));
+		f.shared = -1;
+		jobquery_where(&q, &f, viewer);
+	}
+	if (flags & DB_JOB_FOR_UPDATE)
+		buf_adds(&q.sql, " FOR UPDATE OF job");
+	return fetch_one(a, &q, out);
+}
+
+int db_job_find(struct arena *a, int64_t job_id, const char *cluster, const int64_t *start_time,
+		unsigned flags, struct job *out)
+{
+	struct sqlq q;
+	sqlq_init(&q, a);
+	db_job_select(&q, NULL, flags);
+	buf_adds(&q.sql, " AND job.job_id = ");
+	sqlq_param(&q, num(a, job_id), "::bigint");
+	if (cluster) {
+		buf_adds(&q.sql, " AND job.cluster = ");
+		sqlq_param(&q, cluster, "::text");
+	}
+	if (start_time) {
+		buf_adds(&q.sql, " AND job.start_time = ");
+		sqlq_param(&q, num(a, *start_time), "::bigint");
+	}
+	buf_adds(&q.sql, " ORDER BY job.id DESC LIMIT 1");
+	if (flags & DB_JOB_FOR_UPDATE)
+		buf_adds(&q.sql, " FOR UPDATE OF job");
+	return fetch_one(a, &q, out);
 }

@@ -7,6 +7,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "db.h"
+#include "dir.h"
 #include "importer.h"
 #include "jsonio.h"
 #include "log.h"
@@ -30,7 +31,7 @@
 struct flags {
 	const char *config;
 	const char *loglevel;
-	bool logdate, version, init, migrate_db, server, help, init_db, gen_keypair;
+	bool logdate, version, init, migrate_db, server, help, init_db, gen_keypair, sync_ldap;
 	const char *jwt;
 	const char *import_job;
 	const char *add_user;
@@ -53,6 +54,7 @@ static const struct flagdef {
 	{"migrate-db", F_BOOL, &fl.migrate_db, "bring the database schema to this version"},
 	{"add-user", F_STR, &fl.add_user, "NAME:ROLE[,ROLE...]:PASSWORD: add a local user"},
 	{"del-user", F_STR, &fl.del_user, "NAME: delete a user"},
+	{"sync-ldap", F_BOOL, &fl.sync_ldap, "add the directory's users (auth.ldap), delete vanished ones if sync-del-old-users"},
 	{"init-db", F_BOOL, &fl.init_db, "rebuild jobs and tags from the job archive (running jobs are lost)"},
 	{"import-job", F_STR, &fl.import_job, "META.json:DATA.json[,...]: import jobs into the archive and the database"},
 	{"jwt", F_STR, &fl.jwt, "NAME: print an API token (JWT) for a user"},
@@ -268,6 +270,32 @@ static int do_del_user(const char *name)
 	return rc;
 }
 
+/* cc-backend's -sync-ldap: one directory sync, each change on stdout */
+static int do_sync_ldap(const struct conf *conf)
+{
+	char err[2048];
+	struct dir_conf *dc;
+	if (dir_conf_load(conf->root, conf->path, &dc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "jobscope: %s\n", err);
+		return 1;
+	}
+	if (!dc) {
+		fprintf(stderr, "jobscope: -sync-ldap: %s has no auth.ldap section\n", conf->path);
+		return 1;
+	}
+	struct dir_sync_report rep;
+	int rc = dir_sync(dc, &rep, stdout, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "jobscope: -sync-ldap: %s\n", err);
+	} else {
+		char sum[512];
+		dir_sync_summary(&rep, sum, sizeof(sum));
+		printf("LDAP sync: %s\n", sum);
+	}
+	dir_conf_free(dc);
+	return rc < 0 ? 1 : 0;
+}
+
 /* cc-backend's -jwt: a token with the user's roles, exp = now + auth.jwts.max-age */
 static int do_jwt(const struct conf *conf, const char *name)
 {
@@ -363,6 +391,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (fl.del_user && (rc = do_del_user(fl.del_user)) != 0)
 		goto out;
+	if (fl.sync_ldap && (rc = do_sync_ldap(conf)) != 0)
+		goto out;
 	if (fl.jwt && (rc = do_jwt(conf, fl.jwt)) != 0)
 		goto out;
 	if (fl.init_db || fl.import_job) {
@@ -382,7 +412,7 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	if (!fl.server) {
-		if (!fl.add_user && !fl.del_user && !fl.init_db && !fl.import_job && !fl.jwt)
+		if (!fl.add_user && !fl.del_user && !fl.sync_ldap && !fl.init_db && !fl.import_job && !fl.jwt)
 			printf("No errors, server flag not set\n");
 		goto out;
 	}

@@ -2,9 +2,11 @@
 #include "tasks.h"
 #include "app.h"
 #include "archive.h"
+#include "archiver.h"
 #include "arena.h"
 #include "buf.h"
 #include "db.h"
+#include "dir.h"
 #include "jobdata.h"
 #include "log.h"
 #include "session.h"
@@ -25,7 +27,7 @@ static int take_lock(void)
 	const char *p[] = {key};
 	PGresult *r = db_query_once(NULL, "SELECT pg_try_advisory_lock($1::bigint)", 1, p);
 	if (!r)
-		return -1;
+		return -2; /* no database */
 	int got = PQgetvalue(r, 0, 0)[0] == 't';
 	PQclear(r);
 	return got ? 0 : -1;
@@ -95,13 +97,21 @@ static int preview_batch(void)
 
 void tasks_run(volatile sig_atomic_t *stop)
 {
-	bool have_lock = false;
-	time_t last_sweep = 0, preview_next = 0;
+	bool have_lock = false, told_waiting = false;
+	time_t last_sweep = 0, preview_next = 0, ldap_next = 0;
+	archiver_setup(stop);
 	while (!*stop) {
 		if (!have_lock) {
-			have_lock = take_lock() == 0;
-			if (have_lock)
+			int got = take_lock();
+			have_lock = got == 0;
+			if (have_lock) {
 				log_info("task runner: holding the task lock; background tasks run here");
+				archiver_reset();
+				told_waiting = false;
+			} else if (got == -1 && !told_waiting) {
+				log_info("task runner: another process holds the task lock; standing by");
+				told_waiting = true;
+			}
 		}
 		if (have_lock) {
 			/* a lost connection drops the advisory lock: take it again next round */
@@ -114,6 +124,14 @@ void tasks_run(volatile sig_atomic_t *stop)
 						log_info("task runner: removed %ld expired sessions", n);
 					last_sweep = time(NULL);
 				}
+				/* LDAP sync: when the lock is taken, then every auth.ldap.sync-interval */
+				if (the_app->ldap && the_app->ldap->sync_interval > 0 && time(NULL) >= ldap_next) {
+					dir_sync_logged(the_app->ldap);
+					ldap_next = time(NULL) + the_app->ldap->sync_interval;
+				}
+				/* archiving queue and periodic job tasks (archiver.h) */
+				if (archiver_tick() > 0)
+					continue; /* more queued jobs may wait: no pause */
 				if (time(NULL) >= preview_next) {
 					int n = preview_batch();
 					if (n > 0) {

@@ -1,9 +1,11 @@
 /* /login, /logout and the login page shown to anonymous page requests. */
 #include "config.h"
 #include "handlers.h"
+#include "../app/app.h"
 #include "../app/arena.h"
 #include "../app/auth.h"
 #include "../app/db.h"
+#include "../app/dir.h"
 #include "../app/log.h"
 #include "../app/page.h"
 #include "../app/password.h"
@@ -57,6 +59,46 @@ int h_auth_login_required(struct req *r, struct resp *w)
 static const char sql_user[] =
 	"SELECT password, auth_source, cardinality(roles) FROM hpc_user WHERE username = $1";
 
+static const char sql_ldap_add[] =
+	"INSERT INTO hpc_user (username, auth_source, roles, name) VALUES ($1, 1, '{user}', $2) "
+	"ON CONFLICT (username) DO NOTHING";
+static const char sql_ldap_check[] =
+	"SELECT auth_source = 1 AND cardinality(roles) > 0 FROM hpc_user WHERE username = $1";
+static const char sql_ldap_name[] =
+	"UPDATE hpc_user SET name = $2 WHERE username = $1 AND auth_source = 1 AND name IS DISTINCT FROM $2";
+
+/* LDAP login (COMPAT f): a known LDAP user binds; an unknown one (sync-user-on-login)
+ * must be found once in the directory and bind, and is created only then.  A
+ * directory that is down is a failed login with its reason in the log. */
+static bool login_ldap(struct req *r, const struct dir_conf *dc, const char *user, const char *pw, bool known)
+{
+	enum dir_login_mode mode = !known ? DIR_FIND_FIRST : dc->update_user_on_login ? DIR_READ_NAME : DIR_BIND_ONLY;
+	char *name = NULL, err[1024];
+	enum dir_status st = dir_login(dc, user, pw, mode, &name, err, sizeof(err));
+	if (st == DIR_UNAVAILABLE) {
+		log_warn("LDAP login of user \"%s\" from %s impossible: %s", user, r->remote_addr, err);
+		return false;
+	}
+	if (st == DIR_DENIED) {
+		log_info("LDAP login of user \"%s\" from %s refused: %s", user, r->remote_addr, err);
+		return false;
+	}
+	const char *p[] = {user, name};
+	bool ok = true;
+	if (!known) {
+		PGresult *res = db_query(r->a, sql_ldap_add, 2, p);
+		res = res ? db_query(r->a, sql_ldap_check, 1, p) : NULL;
+		/* a local account of that name created meanwhile wins */
+		ok = res && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+		if (ok)
+			log_info("user \"%s\" added from the directory at first login (sync-user-on-login)", user);
+	} else if (name) {
+		db_query(r->a, sql_ldap_name, 2, p);
+	}
+	free(name);
+	return ok;
+}
+
 int h_auth_login(struct req *r, struct resp *w)
 {
 	const char *user = req_form(r, "username");
@@ -76,8 +118,15 @@ int h_auth_login(struct req *r, struct resp *w)
 	const char *hash = found && !PQgetisnull(res, 0, 0) ? PQgetvalue(res, 0, 0) : NULL;
 	int source = found ? atoi(PQgetvalue(res, 0, 1)) : -1;
 	bool has_roles = found && atoi(PQgetvalue(res, 0, 2)) > 0;
-	/* always one bcrypt, whether the user exists or not */
-	bool ok = password_verify(pw, source == AUTH_SOURCE_LOCAL ? hash : NULL);
+	const struct dir_conf *dc = the_app ? the_app->ldap : NULL;
+	bool ok;
+	if (dc && (source == AUTH_SOURCE_LDAP || (!found && dc->sync_user_on_login))) {
+		ok = login_ldap(r, dc, user, pw, found);
+		has_roles = has_roles || !found;
+	} else {
+		/* always one bcrypt, whether the user exists or not */
+		ok = password_verify(pw, source == AUTH_SOURCE_LOCAL ? hash : NULL);
+	}
 	if (!ok || !has_roles) {
 		log_info("login failed for user \"%s\" from %s", user, r->remote_addr);
 		return login_page(r, w, 401, NULL, "Invalid username or password.", redirect, user);

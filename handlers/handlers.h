@@ -31,6 +31,27 @@ int h_search_redirect(struct req *r, struct resp *w);
 /* h_pages.c */
 int h_pages_imprint(struct req *r, struct resp *w);
 int h_pages_privacy(struct req *r, struct resp *w);
+/* h_api_jobs.c (REST API) */
+int h_api_start_job(struct req *r, struct resp *w);
+int h_api_stop_job(struct req *r, struct resp *w);
+int h_api_jobs_list(struct req *r, struct resp *w);
+int h_api_used_nodes(struct req *r, struct resp *w);
+int h_api_tag_job(struct req *r, struct resp *w);
+int h_api_untag_job(struct req *r, struct resp *w);
+int h_api_edit_meta_id(struct req *r, struct resp *w);
+int h_api_edit_meta(struct req *r, struct resp *w);
+int h_api_job_metrics(struct req *r, struct resp *w);
+int h_api_delete_job(struct req *r, struct resp *w);
+int h_api_delete_job_id(struct req *r, struct resp *w);
+int h_api_delete_job_before(struct req *r, struct resp *w);
+int h_api_job_get(struct req *r, struct resp *w);
+int h_api_job_post(struct req *r, struct resp *w);
+/* h_api_admin.c (REST API) */
+int h_api_users_list(struct req *r, struct resp *w);
+int h_api_user_update(struct req *r, struct resp *w);
+int h_api_clusters(struct req *r, struct resp *w);
+int h_api_nodestate(struct req *r, struct resp *w);
+int h_api_tags_delete(struct req *r, struct resp *w);
 /* h_health.c */
 int h_health_show(struct req *r, struct resp *w);
 int h_health_ping(struct req *r, struct resp *w);

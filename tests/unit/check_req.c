@@ -86,6 +86,17 @@ START_TEST(caps_give_the_right_status_before_reading)
 	char *env5[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/x?a=%00", NULL};
 	ck_assert_int_eq(req_parse(&r, &a, env5, read_body, &b, 1024), 400);
 
+	/* a JSON body labelled as a form: refused on pages, read as JSON by the API */
+	struct body json = {"{\"jobScript\":\"#SBATCH -o %j.out\"}", 33, 0, 0};
+	char *env7[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/login", "CONTENT_LENGTH=33",
+			"CONTENT_TYPE=application/x-www-form-urlencoded", NULL};
+	ck_assert_int_eq(req_parse(&r, &a, env7, read_body, &json, 1024), 400);
+	json.pos = 0;
+	char *env8[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/api/jobs/start_job/", "CONTENT_LENGTH=33",
+			"CONTENT_TYPE=application/x-www-form-urlencoded", NULL};
+	ck_assert_int_eq(req_parse(&r, &a, env8, read_body, &json, 1024), 0);
+	ck_assert_uint_eq(r.body_len, 33);
+
 	struct body shortb = {"abc", 3, 0, 0};
 	char *env6[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/", "CONTENT_LENGTH=10", NULL};
 	ck_assert_int_eq(req_parse(&r, &a, env6, read_body, &shortb, 1024), 400);

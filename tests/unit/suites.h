@@ -13,11 +13,13 @@
 	X(job)         \
 	X(jobdata)     \
 	X(jobquery)    \
+	X(metrics)     \
 	X(buf)         \
 	X(cluster)     \
 	X(svg)          \
 	X(tmpl)         \
-	X(token)
+	X(token)         \
+	X(generate)
 
 #define DECLARE_SUITE(name) Suite *name##_suite(void);
 UNIT_SUITES(DECLARE_SUITE)
