@@ -71,7 +71,7 @@ build() {
 		./configure --quiet
 	fi
 	say "building"
-	make -s -j"$(nproc)" jobscope
+	make -s -j"$(nproc)" jobscope jobscope-generate
 }
 
 start_postgres() {
@@ -123,9 +123,24 @@ JSON
 	done
 }
 
+# The first time (no job directories in the archive yet): synthetic jobs with data from the
+# generator (fixed seed, the 30 days before now), then -init-db loads them into the database.
+DEMO_JOBS=${JOBSCOPE_DEMO_JOBS:-2500}
+demo_jobs() {
+	if find var/job-archive -mindepth 4 -maxdepth 4 -type d -print -quit | grep -q .; then
+		return
+	fi
+	local out
+	out=$(./jobscope-generate -archive var/job-archive -jobs "$DEMO_JOBS" -seed 1) || die "jobscope-generate failed"
+	say "$out"
+	out=$(./jobscope -config config.json -init-db) || die "jobscope -init-db failed: $out"
+	say "$(printf '%s\n' "$out" | grep 'init-db:' || printf '%s\n' "$out" | tail -n 1)"
+}
+
 start_jobscope() {
 	./jobscope -migrate-db -config config.json | sed 's/^/    /'
 	./jobscope -config config.json -add-user demo:admin,api:demo >/dev/null 2>&1 || true
+	demo_jobs
 	if pid_alive "$RUN/jobscope.pid"; then
 		say "jobscope runs already (pid $(cat "$RUN/jobscope.pid")); reloading it"
 		kill -HUP "$(cat "$RUN/jobscope.pid")"

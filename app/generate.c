@@ -1528,9 +1528,9 @@ static struct jobdata *make_data(const struct gen_ctx *g, const struct gen_plan 
 	struct rng r;
 	rng_init(&r, g->o->seed, 2, (uint64_t)p->index);
 	struct jobdata *d = jobdata_new();
-	struct job_metric jm[128];
+	struct job_metric *jm = xcalloc(gs->nmetrics ? gs->nmetrics : 1, sizeof(*jm));
 	size_t njm = 0;
-	for (size_t i = 0; i < gs->nmetrics && njm < 128; i++) {
+	for (size_t i = 0; i < gs->nmetrics; i++) {
 		const struct gen_metric *gm = &gs->metrics[i];
 		const struct metric_config *mc = gm->mc;
 		if (gm->acc && !p->gpu)
@@ -1562,8 +1562,8 @@ static struct jobdata *make_data(const struct gen_ctx *g, const struct gen_plan 
 		}
 	}
 
-	/* phases per node and distinct timestep */
-	struct gen_phase ph[4];
+	/* phases per node and distinct timestep (usually one or two) */
+	struct gen_phase *ph = xcalloc(njm ? njm : 1, sizeof(*ph));
 	size_t nph = 0;
 	size_t maxpts = 1;
 	for (size_t i = 0; i < njm; i++) {
@@ -1572,7 +1572,7 @@ static struct jobdata *make_data(const struct gen_ctx *g, const struct gen_plan 
 		bool seen = false;
 		for (size_t k = 0; k < nph; k++)
 			seen |= ph[k].ts == jm[i].ts;
-		if (!seen && nph < 4) {
+		if (!seen) {
 			ph[nph].ts = jm[i].ts;
 			ph[nph].n = jm[i].npts;
 			nph++;
@@ -1594,12 +1594,10 @@ static struct jobdata *make_data(const struct gen_ctx *g, const struct gen_plan 
 			make_phase(p, m, n, &ph[k]);
 		for (size_t i = 0; i < njm; i++) {
 			struct job_metric *x = &jm[i];
-			const struct gen_phase *xp = NULL;
-			for (size_t k = 0; k < nph && !xp; k++)
+			const struct gen_phase *xp = &ph[0];
+			for (size_t k = 0; k < nph; k++)
 				if (ph[k].ts == x->ts)
 					xp = &ph[k];
-			if (!xp) /* more than four timesteps: rare enough to share the first */
-				xp = &ph[0];
 			size_t np = x->npts < xp->n ? x->npts : xp->n;
 			double *node = jobdata_set_series(d, x->node, (size_t)n, host, NULL, np);
 			if (!x->via_units) {
@@ -1626,6 +1624,8 @@ static struct jobdata *make_data(const struct gen_ctx *g, const struct gen_plan 
 		}
 	}
 	free(pbuf);
+	free(ph);
+	free(jm);
 
 	/* statistics as the file will show them */
 	jobdata_fill_stats(d, true);

@@ -55,7 +55,6 @@ t0=$(now)
 	-jobs "$JOBS" -seed "$SEED" -end 1717200000 -meta-only -threads "$THREADS" >"$work/generate.log" 2>&1 ||
 	{ cat "$work/generate.log" >&2; die "jobscope-generate failed"; }
 t1=$(now)
-size=$(du -sm "$work/archive" | cut -f1)
 
 # 2. a database, its schema, and -init-db
 db=jobscope_bench
@@ -76,7 +75,9 @@ t3=$(now)
 rows=$(psql -qXAtc "SELECT count(*) FROM job" "$db")
 [ "$rows" -eq "$JOBS" ] || { cat "$work/initdb.log" >&2; die "the job table has $rows rows, expected $JOBS"; }
 
-printf 'jobscope-generate -meta-only  %s  (%d MB on disk)\n' "$(rate "$JOBS" "$t0" "$t1")" "$size"
+printf 'jobscope-generate -meta-only  %s\n' "$(rate "$JOBS" "$t0" "$t1")"
 printf 'jobscope -init-db             %s  (%d rows in job)\n' "$(rate "$JOBS" "$t2" "$t3")" "$rows"
+printf 'jobscope-generate said:\n'
+sed 's/^/    /' "$work/generate.log"
 printf 'jobscope -init-db said:\n'
 sed 's/^/    /' "$work/initdb.log"
