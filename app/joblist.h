@@ -11,7 +11,7 @@
 
 struct req;
 
-#define JOBLIST_COUNT_CAP 10000
+#define JOBLIST_COUNT_CAP 2000
 
 struct joblist_page {
 	int items_per_page;            /* 10, 25, 50 or 100 */

@@ -50,7 +50,7 @@ cd "$T"
 
 echo "inserting $JOBS jobs ..."
 t0=$(date +%s.%N)
-psql -q -d $DB <<SQL
+psql -q -v ON_ERROR_STOP=1 -d $DB <<SQL
 INSERT INTO job (job_id, cluster, subcluster, start_time, duration, walltime, hpc_user, project, job_state,
                  resources, num_nodes, num_hwthreads, num_acc, shared, monitoring_status, energy, footprint,
                  meta_data, preview)
@@ -70,7 +70,7 @@ SELECT 1000000 + g,
        jsonb_build_object('jobName', 'run-' || (g % 5000)),
        jsonb_build_object('cpu_load', jsonb_build_object('t', 60, 'n', 60,
            'v', to_jsonb(ARRAY[(g%72)::float8, (g%70)::float8, (g%60)::float8, (g%72)::float8, (g%50)::float8, (g%72)::float8])))
-FROM generate_series(1, $JOBS) g;
+FROM generate_series(1::bigint, $JOBS) g;
 ANALYZE job;
 SQL
 printf '  %.1f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
