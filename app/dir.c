@@ -9,11 +9,19 @@
 #include "str.h"
 #include "xalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <ldap.h>
+#include <openldap.h> /* ldap_init_fd */
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #define DIR_PAGE_SIZE 200     /* entries per page of the sync's paged search (RFC 2696) */
 #define DIR_NAME_MAX 1024     /* longer display names are dropped */
@@ -33,24 +41,16 @@ static bool attr_name_valid(const char *s)
 	return true;
 }
 
-static bool url_scheme_valid(const char *url)
+/* one URL: ldap://host[:port] or ldaps://host[:port], nothing after the host part */
+static bool url_valid(const char *url)
 {
-	/* one URL or several separated by spaces, each ldap://, ldaps:// or ldapi:// */
-	const char *p = url;
-	bool any = false;
-	while (*p) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		if (strncasecmp(p, "ldap://", 7) != 0 && strncasecmp(p, "ldaps://", 8) != 0 &&
-		    strncasecmp(p, "ldapi://", 8) != 0)
-			return false;
-		any = true;
-		while (*p && *p != ' ')
-			p++;
-	}
-	return any;
+	if (strncasecmp(url, "ldap://", 7) != 0 && strncasecmp(url, "ldaps://", 8) != 0)
+		return false;
+	LDAPURLDesc *lud = NULL;
+	bool ok = ldap_url_parse(url, &lud) == LDAP_URL_SUCCESS && lud->lud_host && *lud->lud_host &&
+		  (!lud->lud_dn || !*lud->lud_dn) && !lud->lud_attrs && !lud->lud_filter && !lud->lud_exts;
+	ldap_free_urldesc(lud);
+	return ok;
 }
 
 static const char *opt_str(struct json_object *sec, const char *key, const char *def)
@@ -94,18 +94,11 @@ int dir_conf_load(struct json_object *root, const char *path, struct dir_conf **
 		}
 	}
 	const char *url = jsonio_str(sec, "url");
-	if (!url_scheme_valid(url)) {
+	if (!url_valid(url)) {
 		snprintf(err, errlen, "%s: auth.ldap.url: expected ldap://host[:port] (plain) or ldaps://host[:port] (TLS), got \"%s\"",
 			 path, url);
 		return -1;
 	}
-	LDAP *ld = NULL;
-	int rc = ldap_initialize(&ld, url);
-	if (rc != LDAP_SUCCESS) {
-		snprintf(err, errlen, "%s: auth.ldap.url: \"%s\": %s", path, url, ldap_err2string(rc));
-		return -1;
-	}
-	ldap_unbind_ext_s(ld, NULL, NULL);
 	const char *bind = jsonio_str(sec, "user-bind");
 	if (!strstr(bind, "{username}")) {
 		snprintf(err, errlen, "%s: auth.ldap.user-bind: expected a DN with \"{username}\" in it, such as \"uid={username},ou=people,dc=example,dc=org\"; got \"%s\"",
@@ -206,11 +199,7 @@ static void ldap_failure(LDAP *ld, const struct dir_conf *c, int rc, const char 
 		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
 	bool has_diag = diag && *diag && strcmp(diag, ldap_err2string(rc)) != 0 &&
 			strcmp(diag, "(unknown error code)") != 0;
-	if ((rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) && !has_diag && strncasecmp(c->url, "ldaps:", 6) == 0)
-		snprintf(err, errlen, "LDAP server %s unreachable: %s (or the TLS handshake failed: is its certificate "
-			 "for this host name and trusted through TLS_CACERT in ldap.conf or LDAPTLS_CACERT?)",
-			 c->url, ldap_err2string(rc));
-	else if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)
+	if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)
 		snprintf(err, errlen, "LDAP server %s unreachable: %s%s%s%s", c->url, ldap_err2string(rc),
 			 has_diag ? " (" : "", has_diag ? diag : "", has_diag ? ")" : "");
 	else if (rc == LDAP_TIMEOUT || rc == LDAP_TIMELIMIT_EXCEEDED)
@@ -221,23 +210,149 @@ static void ldap_failure(LDAP *ld, const struct dir_conf *c, int rc, const char 
 	ldap_memfree(diag);
 }
 
+/* A TCP connection to host:port within DIR_CONNECT_TIMEOUT, handed back blocking
+ * with send and receive timeouts of DIR_OP_TIMEOUT.  jobscope connects itself
+ * because libldap 2.5's own network timeout (LDAP_OPT_NETWORK_TIMEOUT) makes a
+ * TLS handshake with a server that does not answer spin on the CPU without end;
+ * on a blocking socket with SO_RCVTIMEO the handshake gives up instead.
+ * The descriptor, or -1 with the reason in why. */
+static int tcp_connect(const char *host, int port, char *why, size_t whylen)
+{
+	char service[16];
+	snprintf(service, sizeof(service), "%d", port);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+	int rc = getaddrinfo(host, service, &hints, &res);
+	if (rc != 0) {
+		snprintf(why, whylen, "cannot resolve %s: %s", host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	int fd = -1, saved = ECONNREFUSED;
+	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			int n;
+			do
+				n = poll(&p, 1, DIR_CONNECT_TIMEOUT * 1000);
+			while (n < 0 && errno == EINTR);
+			int soerr = 0;
+			socklen_t sl = sizeof(soerr);
+			if (n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+				break;
+			saved = n == 0 ? ETIMEDOUT : soerr ? soerr : errno;
+		} else {
+			saved = errno;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		if (saved == ETIMEDOUT)
+			snprintf(why, whylen, "no connection within %d s", DIR_CONNECT_TIMEOUT);
+		else
+			snprintf(why, whylen, "%s", strerror(saved));
+		return -1;
+	}
+	struct timeval tv = {DIR_OP_TIMEOUT, 0};
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		snprintf(why, whylen, "socket set-up: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The TLS handshake of libldap 2.5 (GnuTLS) has no working time limit: a server
+ * that accepts the connection and stays silent holds a blocking handshake for
+ * ever (and with LDAP_OPT_NETWORK_TIMEOUT it spins on the CPU instead).  So a
+ * one-shot timer shuts the socket down after DIR_CONNECT_TIMEOUT, which ends the
+ * handshake with an error.  Workers and the task runner are single-threaded and
+ * use SIGALRM for nothing else. */
+static volatile sig_atomic_t watchdog_fd = -1, watchdog_fired;
+
+static void watchdog_alarm(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	if (watchdog_fd >= 0) {
+		shutdown(watchdog_fd, SHUT_RDWR); /* async-signal-safe */
+		watchdog_fired = 1;
+	}
+	errno = saved;
+}
+
+/* ldap_install_tls within DIR_CONNECT_TIMEOUT; *late is set when the timer ended it */
+static int tls_handshake(LDAP *ld, int fd, bool *late)
+{
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watchdog_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	struct itimerval on = {{0, 0}, {DIR_CONNECT_TIMEOUT, 0}}, off = {{0, 0}, {0, 0}};
+	watchdog_fired = 0;
+	watchdog_fd = fd;
+	setitimer(ITIMER_REAL, &on, NULL);
+	int rc = ldap_install_tls(ld);
+	setitimer(ITIMER_REAL, &off, NULL);
+	watchdog_fd = -1;
+	sigaction(SIGALRM, &old, NULL);
+	*late = watchdog_fired;
+	return rc;
+}
+
 static LDAP *dir_connect(const struct dir_conf *c, char *err, size_t errlen)
 {
+	LDAPURLDesc *lud = NULL;
+	if (ldap_url_parse(c->url, &lud) != LDAP_URL_SUCCESS) {
+		snprintf(err, errlen, "LDAP URL %s: cannot parse it", c->url);
+		return NULL;
+	}
+	bool tls = strcasecmp(lud->lud_scheme, "ldaps") == 0;
+	char why[512];
+	int fd = tcp_connect(lud->lud_host, lud->lud_port ? lud->lud_port : tls ? 636 : 389, why, sizeof(why));
+	ldap_free_urldesc(lud);
+	if (fd < 0) {
+		snprintf(err, errlen, "LDAP server %s unreachable: %s (%s)", c->url, ldap_err2string(LDAP_SERVER_DOWN), why);
+		return NULL;
+	}
 	LDAP *ld = NULL;
-	int rc = ldap_initialize(&ld, c->url);
+	int rc = ldap_init_fd(fd, LDAP_PROTO_TCP, c->url, &ld);
 	if (rc != LDAP_SUCCESS) {
+		close(fd); /* not yet libldap's on these failures */
 		snprintf(err, errlen, "LDAP URL %s: %s", c->url, ldap_err2string(rc));
 		return NULL;
 	}
 	int version = LDAP_VERSION3;
-	struct timeval net = {DIR_CONNECT_TIMEOUT, 0}, op = {DIR_OP_TIMEOUT, 0};
+	struct timeval op = {DIR_OP_TIMEOUT, 0};
 	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
-	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net);
 	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op);
 	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-	rc = ldap_connect(ld);
-	if (rc != LDAP_SUCCESS) {
-		ldap_failure(ld, c, rc, "the connection", err, errlen);
+	bool late = false;
+	if (tls && (rc = tls_handshake(ld, fd, &late)) != LDAP_SUCCESS) {
+		char *diag = NULL;
+		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+		if (diag && strcmp(diag, "(unknown error code)") == 0)
+			*diag = '\0';
+		if (late)
+			snprintf(err, errlen, "LDAP server %s did not complete the TLS handshake within %d s", c->url,
+				 DIR_CONNECT_TIMEOUT);
+		else
+			snprintf(err, errlen, "LDAP server %s: TLS handshake failed: %s%s%s%s (is its certificate for "
+				 "this host name and trusted through TLS_CACERT in ldap.conf or LDAPTLS_CACERT?)", c->url,
+				 ldap_err2string(rc), diag && *diag ? " (" : "", diag && *diag ? diag : "",
+				 diag && *diag ? ")" : "");
+		ldap_memfree(diag);
 		ldap_unbind_ext_s(ld, NULL, NULL);
 		return NULL;
 	}
@@ -322,7 +437,7 @@ static enum dir_status find_user(LDAP *ld, const struct dir_conf *c, const char 
 	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
 		ldap_failure(ld, c, rc, "search for the user", err, errlen);
 		ldap_msgfree(res);
-		return rc == LDAP_NO_SUCH_OBJECT ? DIR_DENIED : DIR_UNAVAILABLE;
+		return DIR_UNAVAILABLE; /* user-base missing, filter refused, timeout: nobody can log in */
 	}
 	if (n != 1 || rc == LDAP_SIZELIMIT_EXCEEDED) {
 		snprintf(err, errlen, "%s entries under %s match; sync-user-on-login needs exactly one",

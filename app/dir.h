@@ -1,16 +1,18 @@
 /* dir: the directory (LDAP) as a source of users (COMPAT d.3, f).
  *
- * Configuration is cc-backend's auth.ldap section.  The URL decides the
+ * Configuration is cc-backend's auth.ldap section.  The URL (one) decides the
  * transport: "ldap://host[:port]" is plain LDAP, "ldaps://host[:port]" is LDAP
- * over TLS (certificates checked against the system's CAs, or TLS_CACERT in
- * ldap.conf / LDAPTLS_CACERT), "ldapi://" a unix socket.  StartTLS is not
- * offered: cc-backend has no key for it and the auth section is strict.
+ * over TLS with the certificate checked for the host name and against the
+ * system's CAs, or TLS_CACERT in ldap.conf / LDAPTLS_CACERT (which .env may
+ * set).  StartTLS is not offered: cc-backend has no key for it and the auth
+ * section is strict.
  *
  * Login binds as user-bind with "{username}" replaced by the RFC 4514-escaped
  * name; the sync and sync-user-on-login bind as search-dn with
  * LDAP_ADMIN_PASSWORD from .env.  Values that enter a search filter are
- * escaped.  Every connection has a 10 s connect and a 30 s operation timeout,
- * so a directory that is down costs LDAP users their login, never the workers. */
+ * escaped.  Connecting (TCP and TLS handshake) has 10 s, each operation 30 s,
+ * so a directory that is down or hangs costs LDAP users their login, never the
+ * workers. */
 #ifndef JOBSCOPE_DIR_H
 #define JOBSCOPE_DIR_H
 

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,6 +284,7 @@ static int do_sync_ldap(const struct conf *conf)
 		fprintf(stderr, "jobscope: -sync-ldap: %s has no auth.ldap section\n", conf->path);
 		return 1;
 	}
+	signal(SIGPIPE, SIG_IGN); /* a directory that hangs up is an error message, not a dead process */
 	struct dir_sync_report rep;
 	int rc = dir_sync(dc, &rep, stdout, err, sizeof(err));
 	if (rc < 0) {

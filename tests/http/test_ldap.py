@@ -11,6 +11,7 @@ through the `configured` fixture; tests that change the directory put it back.
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import sys
@@ -180,7 +181,14 @@ def snapshot(ls):
                    "coalesce(name, '-'), '|' ORDER BY username) FROM hpc_user"), ls.sessions())
 
 
+# The login rate limit (5 failures per 15 minutes per address and name) is not what these tests are
+# about, and they fail many logins from 127.0.0.1: its buckets are emptied before every attempt.
+NO_RATE_LIMIT = ("DO $$ BEGIN IF to_regclass('login_attempt') IS NOT NULL THEN DELETE FROM login_attempt; "
+                 "END IF; END $$")
+
+
 def login(ls, username, password, client=None):
+    ls.sql(NO_RATE_LIMIT)
     c = client or requests.Session()
     _, token = ls.login_form(c)
     r = ls.post("/login", c, data={"username": username, "password": password, "csrf_token": token}, timeout=60)
@@ -545,9 +553,42 @@ def test_ldaps_untrusted_certificate(ls, synced, directory):
     p = sync(ls, {"url": directory.tls_url, "sync-del-old-users": True},
              env={"LDAPTLS_CACERT": "/etc/ssl/certs/ca-certificates.crt"})
     assert p.returncode == 1, p.stdout
-    assert "jobscope: -sync-ldap: LDAP server %s unreachable: Can't contact LDAP server" % directory.tls_url in p.stderr, p.stderr
-    assert "the TLS handshake failed" in p.stderr and "LDAPTLS_CACERT" in p.stderr, p.stderr
+    assert "jobscope: -sync-ldap: LDAP server %s: TLS handshake failed" % directory.tls_url in p.stderr, p.stderr
+    assert "trusted through TLS_CACERT in ldap.conf or LDAPTLS_CACERT" in p.stderr, p.stderr
     assert snapshot(ls) == before
+
+
+def test_ldaps_host_name_is_checked(ls, synced, directory):
+    """The certificate is for 127.0.0.1 only: the same server as "localhost" is refused."""
+    url = "ldaps://localhost:%d" % directory.tls_port
+    before = snapshot(ls)
+    p = sync(ls, {"url": url, "sync-del-old-users": True}, env={"LDAPTLS_CACERT": directory.ca})
+    assert p.returncode == 1, p.stdout
+    assert "jobscope: -sync-ldap: LDAP server %s: TLS handshake failed" % url in p.stderr, p.stderr
+    assert snapshot(ls) == before
+
+
+def test_ldaps_server_that_does_not_answer(ls, up):
+    """TCP accepted, TLS never answered: the handshake ends after 10 s, without spinning on the CPU."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    port = s.getsockname()[1]
+    try:
+        before = snapshot(ls)
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        p = sync(ls, {"url": "ldaps://127.0.0.1:%d" % port, "sync-del-old-users": True}, timeout=60)
+        took = time.monotonic() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert p.returncode == 1, p.stdout
+        assert "LDAP server ldaps://127.0.0.1:%d did not complete the TLS handshake within 10 s" % port in p.stderr, p.stderr
+        assert 9 < took < 25, "took %.1f s" % took
+        cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+        assert cpu < 5, "the wait cost %.1f s of CPU" % cpu
+        assert snapshot(ls) == before
+    finally:
+        s.close()
 
 
 def test_plain_ldap_to_the_tls_port_fails_cleanly(ls, synced, directory):

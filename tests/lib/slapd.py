@@ -71,7 +71,8 @@ def bulk_ldif(n=BULK):
 
 
 def make_certificates(root):
-    """ca.pem, server.pem and server.key in root: a CA and a server certificate for 127.0.0.1."""
+    """ca.pem, server.pem and server.key in root: a CA and a server certificate for 127.0.0.1
+    (and no other name: ldaps://localhost must fail the host name check)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -93,8 +94,8 @@ def make_certificates(root):
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                        x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .sign(ca_key, hashes.SHA256()))
     pem = serialization.Encoding.PEM
