@@ -149,6 +149,10 @@ run "/ping (bare route)" /ping ping
 run "/monitoring/jobs/ (default list)" /monitoring/jobs/ list
 run "/monitoring/jobs/ (cluster + state)" "$LIST2" list2
 run "/monitoring/job/<id> (64 nodes, 24 h, 10 metrics)" "/monitoring/job/$BIG" view
+# the job view alone, one request at a time: its own latency without queueing
+out=$(wrk -t 1 -c 1 -d "$DURATION" --latency -H "$H" "$B/monitoring/job/$BIG")
+printf '%-44s %10s %10s %10s\n' "/monitoring/job/<id>, one client" "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
+	"$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")"
 ping=$(cat "$T/rps.ping")
 printf '\njob list at %.0f %% (default) and %.0f %% (two filters) of the bare route\n' \
 	"$(echo "100 * $(cat "$T/rps.list") / $ping" | bc -l)" "$(echo "100 * $(cat "$T/rps.list2") / $ping" | bc -l)"
