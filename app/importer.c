@@ -10,6 +10,7 @@
 #include "job.h"
 #include "jsonio.h"
 #include "log.h"
+#include "metafast.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -56,11 +57,6 @@ static void copy_text(struct buf *b, const char *s)
 	buf_add(b, s + run, i - run);
 }
 
-static void copy_json(struct buf *b, struct json_object *o)
-{
-	copy_text(b, o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL);
-}
-
 struct reason {
 	char text[160];
 	size_t count;
@@ -80,6 +76,7 @@ struct initdb {
 	atomic_size_t done;
 	pthread_mutex_t lock;      /* the COPY stream, tags and reasons */
 	PGconn *conn;
+	bool fast;                 /* metafast first (JOBSCOPE_INITDB_JSONC=1 turns it off) */
 	bool copy_failed;
 	struct reason reasons[MAX_REASONS];
 	size_t nreasons, skipped;
@@ -124,22 +121,44 @@ static void flush(struct initdb *st, struct buf *rows)
 	buf_reset(rows);
 }
 
-/* One meta.json into one COPY row; 0, or -1 with why. */
-static int job_row(struct initdb *st, struct arena *a, const char *key, int64_t dbid, struct buf *row,
-		   char *why, size_t whylen)
+/* The COPY text of a JSON value (NULL: \N). */
+static void copy_json_text(struct buf *b, const char *json, size_t len)
+{
+	if (!json) {
+		buf_adds(b, "\\N");
+		return;
+	}
+	/* JSON text holds no raw tab, newline or CR (json-c and metafast
+	 * escape them in strings), so of COPY's specials only the backslash occurs */
+	const char *p = json, *e = json + len, *q;
+	while ((q = memchr(p, '\\', (size_t)(e - p)))) {
+		buf_add(b, p, (size_t)(q + 1 - p));
+		buf_addch(b, '\\');
+		p = q + 1;
+	}
+	buf_add(b, p, (size_t)(e - p));
+}
+
+/* One meta.json (text) into one COPY row; 0, or -1 with why.  fast: try
+ * metafast first (json-c decides whatever it does not take); scratch holds
+ * the JSON text metafast writes. */
+static int meta_row(struct archive *ar, struct arena *a, const char *key, const char *text, size_t len,
+		    int64_t dbid, bool fast, struct buf *scratch, struct buf *row, struct tagrow **tags, size_t *ntags,
+		    char *why, size_t whylen)
 {
 	char err[512];
-	size_t len;
-	char *text = archive_read_meta(st->ar, key, &len, err, sizeof(err));
-	if (!text) {
-		snprintf(why, whylen, "meta.json unreadable: %.300s", err);
-		return -1;
-	}
-	arena_cleanup_add(a, free, text);
 	struct job j;
-	if (job_parse(a, text, len, 0, &j, err, sizeof(err)) < 0) {
-		snprintf(why, whylen, "meta.json: %.300s", err);
-		return -1;
+	struct metafast mf;
+	buf_reset(scratch);
+	fast = fast && metafast_parse(a, text, len, scratch, &mf) == 0;
+	if (fast) {
+		j = mf.job;
+	} else {
+		buf_reset(scratch);
+		if (job_parse(a, text, len, 0, &j, err, sizeof(err)) < 0) {
+			snprintf(why, whylen, "meta.json: %.300s", err);
+			return -1;
+		}
 	}
 	/* the directory says which cluster, job and start the file belongs to */
 	char want[1024];
@@ -148,7 +167,7 @@ static int job_row(struct initdb *st, struct arena *a, const char *key, int64_t 
 		snprintf(why, whylen, "meta.json does not match its directory (cluster, jobId, startTime)");
 		return -1;
 	}
-	const struct archive_cluster *ac = archive_cluster(st->ar, j.cluster);
+	const struct archive_cluster *ac = archive_cluster(ar, j.cluster);
 	if (!ac) {
 		snprintf(why, whylen, "unknown cluster");
 		return -1;
@@ -171,21 +190,65 @@ static int job_row(struct initdb *st, struct arena *a, const char *key, int64_t 
 	if (j.num_nodes <= 0)
 		j.num_nodes = (int32_t)j.nresources;
 
-	struct json_object *fp = NULL, *efp = NULL;
+	/* JSON columns: (text, length), NULL for \N */
+	const char *efp = NULL, *fp = NULL, *meta = NULL, *res = NULL, *stats = NULL;
+	size_t efplen = 0, fplen = 0, metalen = 0, reslen = 0, statslen = 0;
 	double energy = j.energy;
-	if (j.statistics) {
-		struct metric_stats *stats = NULL;
-		size_t n = cluster_stats_from_json(j.statistics, &stats);
-		struct cluster_footprint cf;
-		subcluster_footprint(sc, stats, n, j.num_nodes, j.duration, &cf);
-		cluster_footprint_json(&cf, &fp, &efp);
-		energy = cf.energy_total;
-		cluster_footprint_release(&cf);
-		free(stats);
-		arena_cleanup_add(a, jsonio_put, fp);
-		arena_cleanup_add(a, jsonio_put, efp);
+	if (fast) {
+		size_t efpoff = 0, fpoff = 0, resoff;
+		if (mf.has_stats) {
+			struct cluster_footprint cf;
+			subcluster_footprint(sc, mf.stats, mf.nstats, j.num_nodes, j.duration, &cf);
+			efpoff = scratch->len;
+			metafast_energy_json(scratch, &cf);
+			efplen = scratch->len - efpoff;
+			fpoff = scratch->len;
+			metafast_footprint_json(scratch, &cf);
+			fplen = scratch->len - fpoff;
+			energy = cf.energy_total;
+			cluster_footprint_release(&cf);
+		}
+		resoff = scratch->len;
+		metafast_resources_json(scratch, &j);
+		reslen = scratch->len - resoff;
+		/* pointers only now: the buffer may have moved while it grew */
+		if (mf.has_stats) {
+			efp = scratch->data + efpoff;
+			fp = scratch->data + fpoff;
+			stats = scratch->data + mf.stats_off;
+			statslen = mf.stats_len;
+		}
+		if (mf.has_meta) {
+			meta = scratch->data + mf.meta_off;
+			metalen = mf.meta_len;
+		}
+		res = scratch->data + resoff;
+	} else {
+		struct json_object *fpo = NULL, *efpo = NULL;
+		if (j.statistics) {
+			struct metric_stats *ms = NULL;
+			size_t n = cluster_stats_from_json(j.statistics, &ms);
+			struct cluster_footprint cf;
+			subcluster_footprint(sc, ms, n, j.num_nodes, j.duration, &cf);
+			cluster_footprint_json(&cf, &fpo, &efpo);
+			energy = cf.energy_total;
+			cluster_footprint_release(&cf);
+			free(ms);
+			arena_cleanup_add(a, jsonio_put, fpo);
+			arena_cleanup_add(a, jsonio_put, efpo);
+		}
+		struct json_object *reso = arena_cleanup_add(a, jsonio_put, job_resources_json(&j));
+		const unsigned fl = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+		if (efpo)
+			efp = json_object_to_json_string_length(efpo, fl, &efplen);
+		if (fpo)
+			fp = json_object_to_json_string_length(fpo, fl, &fplen);
+		if (j.meta_data)
+			meta = json_object_to_json_string_length(j.meta_data, fl, &metalen);
+		res = json_object_to_json_string_length(reso, fl, &reslen);
+		if (j.statistics)
+			stats = json_object_to_json_string_length(j.statistics, fl, &statslen);
 	}
-	struct json_object *res = arena_cleanup_add(a, jsonio_put, job_resources_json(&j));
 
 	buf_addf(row, "%lld\t%lld\t", (long long)dbid, (long long)j.job_id);
 	copy_text(row, j.cluster);
@@ -204,15 +267,15 @@ static int job_row(struct initdb *st, struct arena *a, const char *key, int64_t 
 		 (long long)(j.walltime > 0 && j.walltime < INT32_MAX ? j.walltime : 0),
 		 j.num_nodes, j.num_hwthreads > 0 ? j.num_hwthreads : 0, j.num_acc > 0 ? j.num_acc : 0,
 		 j.smt >= 0 ? j.smt : 1, isfinite(energy) ? energy : 0.0);
-	copy_json(row, efp);
+	copy_json_text(row, efp, efplen);
 	buf_addch(row, '\t');
-	copy_json(row, fp);
+	copy_json_text(row, fp, fplen);
 	buf_addch(row, '\t');
-	copy_json(row, j.meta_data);
+	copy_json_text(row, meta, metalen);
 	buf_addch(row, '\t');
-	copy_json(row, res);
+	copy_json_text(row, res, reslen);
 	buf_addch(row, '\t');
-	copy_json(row, j.statistics);
+	copy_json_text(row, stats, statslen);
 	buf_addch(row, '\t');
 	if (j.array_job_id > 0)
 		buf_addf(row, "%lld", (long long)j.array_job_id);
@@ -220,16 +283,61 @@ static int job_row(struct initdb *st, struct arena *a, const char *key, int64_t 
 		buf_adds(row, "\\N");
 	buf_addch(row, '\n');
 
-	if (j.ntags) {
+	size_t n = 0;
+	for (size_t i = 0; i < j.ntags; i++)
+		n += *j.tags[i].type && *j.tags[i].name;
+	*ntags = n;
+	*tags = NULL;
+	if (n) {
+		*tags = arena_alloc(a, n * sizeof(**tags));
+		n = 0;
+		for (size_t i = 0; i < j.ntags; i++)
+			if (*j.tags[i].type && *j.tags[i].name)
+				(*tags)[n++] = (struct tagrow){dbid, (char *)j.tags[i].type, (char *)j.tags[i].name};
+	}
+	return 0;
+}
+
+int importer_meta_row(struct archive *ar, const char *key, const char *text, size_t len, bool fast,
+		      struct buf *row, char *why, size_t whylen)
+{
+	struct arena a;
+	arena_init(&a, 64 * 1024);
+	struct buf scratch = BUF_INIT;
+	struct tagrow *tags;
+	size_t ntags;
+	int rc = meta_row(ar, &a, key, text, len, 1, fast, &scratch, row, &tags, &ntags, why, whylen);
+	for (size_t i = 0; rc == 0 && i < ntags; i++)
+		buf_addf(row, "tag\t%s\t%s\n", tags[i].type, tags[i].name);
+	buf_release(&scratch);
+	arena_release(&a);
+	return rc;
+}
+
+/* One job directory into one COPY row; 0, or -1 with why. */
+static int job_row(struct initdb *st, struct arena *a, const char *key, int64_t dbid, struct buf *scratch,
+		   struct buf *row, char *why, size_t whylen)
+{
+	char err[512];
+	size_t len;
+	char *text = archive_read_meta(st->ar, key, &len, err, sizeof(err));
+	if (!text) {
+		snprintf(why, whylen, "meta.json unreadable: %.300s", err);
+		return -1;
+	}
+	arena_cleanup_add(a, free, text);
+	struct tagrow *tags;
+	size_t ntags;
+	if (meta_row(st->ar, a, key, text, len, dbid, st->fast, scratch, row, &tags, &ntags, why, whylen) < 0)
+		return -1;
+	if (ntags) {
 		pthread_mutex_lock(&st->lock);
-		for (size_t i = 0; i < j.ntags; i++) {
-			if (!*j.tags[i].type || !*j.tags[i].name)
-				continue;
+		for (size_t i = 0; i < ntags; i++) {
 			if (st->ntags == st->captags) {
 				st->captags = st->captags ? st->captags * 2 : 256;
 				st->tags = xrealloc(st->tags, st->captags * sizeof(*st->tags));
 			}
-			st->tags[st->ntags++] = (struct tagrow){dbid, xstrdup(j.tags[i].type), xstrdup(j.tags[i].name)};
+			st->tags[st->ntags++] = (struct tagrow){dbid, xstrdup(tags[i].type), xstrdup(tags[i].name)};
 		}
 		pthread_mutex_unlock(&st->lock);
 	}
@@ -241,14 +349,14 @@ static void *worker(void *arg)
 	struct initdb *st = arg;
 	struct arena a;
 	arena_init(&a, 64 * 1024);
-	struct buf rows = BUF_INIT, row = BUF_INIT;
+	struct buf rows = BUF_INIT, row = BUF_INIT, scratch = BUF_INIT;
 	for (;;) {
 		size_t i = atomic_fetch_add(&st->next, 1);
 		if (i >= st->nkeys)
 			break;
 		char why[512];
 		buf_reset(&row);
-		if (job_row(st, &a, st->keys[i], (int64_t)i + 1, &row, why, sizeof(why)) == 0)
+		if (job_row(st, &a, st->keys[i], (int64_t)i + 1, &scratch, &row, why, sizeof(why)) == 0)
 			buf_add(&rows, row.data, row.len);
 		else
 			skip(st, st->keys[i], why);
@@ -260,6 +368,7 @@ static void *worker(void *arg)
 	flush(st, &rows);
 	buf_release(&rows);
 	buf_release(&row);
+	buf_release(&scratch);
 	arena_release(&a);
 	return NULL;
 }
@@ -339,6 +448,7 @@ int importer_init_db(struct archive *ar, int nthreads, FILE *out)
 	struct initdb st;
 	memset(&st, 0, sizeof(st));
 	st.ar = ar;
+	st.fast = !getenv("JOBSCOPE_INITDB_JSONC");
 	pthread_mutex_init(&st.lock, NULL);
 	double t0 = now_s();
 	char err[512];
@@ -363,6 +473,16 @@ int importer_init_db(struct archive *ar, int nthreads, FILE *out)
 		goto out;
 	/* start from nothing: jobs, tags and their queues (cc-backend deletes them too) */
 	if (exec(c, "TRUNCATE jobtag, tag, archive_queue, job RESTART IDENTITY") < 0)
+		goto rollback;
+	/* With metafast the client keeps up; the COPY backend is the bottleneck,
+	 * and a third of its time went to pglz compressing the jsonb values of
+	 * each row.  lz4 (when the server has it) compresses several times
+	 * faster; it changes how values are stored, not what they are, and only
+	 * for this transaction (SET LOCAL). */
+	PGresult *lz = PQexec(c, "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)");
+	bool have_lz4 = PQresultStatus(lz) == PGRES_TUPLES_OK && PQntuples(lz) == 1;
+	PQclear(lz);
+	if (have_lz4 && exec(c, "SET LOCAL default_toast_compression = lz4") < 0)
 		goto rollback;
 	defs = job_index_defs(c);
 	if (!defs)

@@ -3,15 +3,24 @@
 #ifndef JOBSCOPE_IMPORTER_H
 #define JOBSCOPE_IMPORTER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 struct archive;
+struct buf;
 
 /* Rebuild job, tag and jobtag from every meta.json of the archive: parsing
  * on nthreads threads, rows streamed with COPY, secondary indexes rebuilt
  * after the load, progress on a terminal, a summary at the end.  Running
  * jobs in the database are lost, as with cc-backend.  0 or -1. */
 int importer_init_db(struct archive *ar, int nthreads, FILE *out);
+
+/* For tests: the COPY row -init-db makes of one meta.json text for the job
+ * directory key (database id 1), followed by a line "tag\t<type>\t<name>"
+ * per tag; fast = false takes the json-c path only.  0, or -1 with why. */
+int importer_meta_row(struct archive *ar, const char *key, const char *text, size_t len, bool fast,
+		      struct buf *row, char *why, size_t whylen);
 
 /* "meta.json:data.json[,meta.json:data.json...]" */
 int importer_import_jobs(struct archive *ar, const char *spec, FILE *out);

@@ -15,6 +15,7 @@
 #include "str.h"
 #include "svg.h"
 #include "tmpl.h"
+#include "usercfg.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -161,6 +162,10 @@ static const char *const default_list_metrics[] = {"cpu_load", "flops_any", "mem
  * cluster and the config has one for it, else the global list, else the default. */
 static const char **list_metrics_for(struct req *r, const char *cluster)
 {
+	/* the viewer's own choice first (settings page, metricConfig_jobListMetrics[:cluster]) */
+	const char **mine = usercfg_job_list_metrics(r->a, usercfg_load(r), cluster, MAX_LIST_METRICS);
+	if (mine)
+		return mine;
 	struct json_object *mc = jsonio_get(jsonio_get(the_app->conf->root, "ui"), "metric-config");
 	struct json_object *arr = jsonio_get(mc, "job-list-metrics");
 	struct json_object *clusters = jsonio_get(mc, "clusters");

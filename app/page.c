@@ -12,6 +12,7 @@
 #include "router.h"
 #include "session.h"
 #include "tmpl.h"
+#include "upload.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -30,6 +31,7 @@ struct json_object *page_model(struct req *r, struct resp *w, const char *title)
 	add_str(m, "title", title);
 	add_str(m, "version", the_app->version);
 	add_str(m, "csrf_token", csrf_token(r, w));
+	add_str(m, "logo_url", upload_logo_url(r->a)); /* an uploaded ./var/img/logo.*, else the built-in */
 	if (r->user) {
 		struct user *u = r->user;
 		struct json_object *ju = json_object_new_object();
@@ -107,6 +109,7 @@ struct varcache {
 	char name[32];
 	time_t mtime;
 	off_t size;
+	ino_t ino;      /* a file replaced by rename() within the same second is still noticed */
 	char *text;
 };
 static struct varcache varcache[4];
@@ -131,7 +134,7 @@ const char *page_var_text(struct req *r, const char *name, size_t max)
 		}
 		return NULL;
 	}
-	if (c && c->text && c->mtime == st.st_mtime && c->size == st.st_size)
+	if (c && c->text && c->mtime == st.st_mtime && c->size == st.st_size && c->ino == st.st_ino)
 		return c->text;
 	char err[256];
 	size_t len;
@@ -147,5 +150,6 @@ const char *page_var_text(struct req *r, const char *name, size_t max)
 	c->text = t;
 	c->mtime = st.st_mtime;
 	c->size = st.st_size;
+	c->ino = st.st_ino;
 	return t;
 }

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "jsonio.h"
 #include "log.h"
+#include "multipart.h"
 #include "req.h"
 #include "resp.h"
 #include "str.h"
@@ -111,6 +112,15 @@ int session_create(struct req *r, struct resp *w, const char *username)
 	return 0;
 }
 
+static const char sql_end_user[] = "DELETE FROM session WHERE username = $1";
+
+long session_end_user(struct arena *a, const char *username)
+{
+	const char *p[] = {username};
+	PGresult *res = db_query(a, sql_end_user, 1, p);
+	return res ? atol(PQcmdTuples(res)) : -1;
+}
+
 void session_destroy(struct req *r, struct resp *w)
 {
 	const char *id = req_cookie(r, SESSION_COOKIE);
@@ -155,6 +165,10 @@ const char *csrf_token(struct req *r, struct resp *w)
 bool csrf_valid(struct req *r)
 {
 	const char *got = req_form(r, "csrf_token");
+	if (!got && multipart_is(r))
+		got = multipart_field(r, "csrf_token");
+	if (!got)
+		got = req_header(r, "X-CSRF-Token");
 	if (!got || !*got)
 		return false;
 	const char *want;

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+struct arena;
 struct req;
 struct resp;
 
@@ -23,9 +24,13 @@ int session_load(struct req *r);
 int session_create(struct req *r, struct resp *w, const char *username);
 /* End the current session (database row and cookie). */
 void session_destroy(struct req *r, struct resp *w);
+/* End every session of username (roles taken away, user disabled); number ended or -1. */
+long session_end_user(struct arena *a, const char *username);
 /* The token a form on this page must carry; sets the pre-login cookie if needed. */
 const char *csrf_token(struct req *r, struct resp *w);
-/* Check the form's csrf_token for this request; constant time. */
+/* Check the request's CSRF token for this session; constant time.  The token is
+ * the form field csrf_token (urlencoded or multipart/form-data), else the
+ * X-CSRF-Token header (script calls of our own pages). */
 bool csrf_valid(struct req *r);
 /* Remove expired sessions; number removed or -1. */
 long session_sweep(void);

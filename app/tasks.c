@@ -9,6 +9,7 @@
 #include "dir.h"
 #include "jobdata.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "session.h"
 
 #include <stdbool.h>
@@ -122,6 +123,7 @@ void tasks_run(volatile sig_atomic_t *stop)
 					long n = session_sweep();
 					if (n > 0)
 						log_info("task runner: removed %ld expired sessions", n);
+					ratelimit_sweep(); /* login attempts older than the window */
 					last_sweep = time(NULL);
 				}
 				/* LDAP sync: when the lock is taken, then every auth.ldap.sync-interval */

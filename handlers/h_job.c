@@ -10,18 +10,22 @@
 #include "../app/cluster.h"
 #include "../app/conf.h"
 #include "../app/db.h"
+#include "../app/job.h"
 #include "../app/jobdata.h"
 #include "../app/joblist.h"
 #include "../app/jobquery.h"
 #include "../app/html.h"
 #include "../app/jsonio.h"
 #include "../app/log.h"
+#include "../app/metrics.h"
+#include "../app/db_job.h"
 #include "../app/page.h"
 #include "../app/req.h"
 #include "../app/resp.h"
 #include "../app/str.h"
 #include "../app/svg.h"
 #include "../app/tmpl.h"
+#include "../app/usercfg.h"
 #include "../app/xalloc.h"
 
 #include <math.h>
@@ -38,12 +42,14 @@
 
 #define CACHE_ENTRIES 16
 #define CACHE_BYTES ((size_t)256 << 20)
+#define RUNNING_CACHE_SECONDS 60
 
 struct cached {
 	char key[1024];
 	struct jobdata *d;
 	size_t bytes;
 	unsigned long used;
+	time_t expires;      /* 0: never (archived data does not change) */
 };
 static struct cached cache[CACHE_ENTRIES];
 static unsigned long cache_clock;
@@ -52,13 +58,18 @@ static struct jobdata *cache_get(const char *key)
 {
 	for (size_t i = 0; i < CACHE_ENTRIES; i++)
 		if (cache[i].d && strcmp(cache[i].key, key) == 0) {
+			if (cache[i].expires && time(NULL) >= cache[i].expires) {
+				jobdata_free(cache[i].d);
+				memset(&cache[i], 0, sizeof(cache[i]));
+				return NULL;
+			}
 			cache[i].used = ++cache_clock;
 			return cache[i].d;
 		}
 	return NULL;
 }
 
-static void cache_put(const char *key, struct jobdata *d)
+static void cache_put(const char *key, struct jobdata *d, time_t expires)
 {
 	size_t bytes = jobdata_size(d), total = bytes;
 	for (size_t i = 0; i < CACHE_ENTRIES; i++)
@@ -79,6 +90,7 @@ static void cache_put(const char *key, struct jobdata *d)
 			cache[empty].d = d;
 			cache[empty].bytes = bytes;
 			cache[empty].used = ++cache_clock;
+			cache[empty].expires = expires;
 			return;
 		}
 		if (victim == CACHE_ENTRIES) {
@@ -481,6 +493,10 @@ static void data_model(struct req *r, const struct jobrow *j, const struct subcl
 		add_s(m, "zoom_range", arena_printf(r->a, "%llds – %llds", (long long)from, (long long)to));
 	}
 	const char *want_scope = req_param(r, "scope");
+	/* the viewer's settings: plots per row, threshold background */
+	struct json_object *ucfg = usercfg_load(r);
+	bool color_bg = usercfg_color_background(ucfg);
+	add_s(m, "plot_col_class", usercfg_plot_col_class(usercfg_plots_per_row(ucfg)));
 
 	/* one entry per metric: the wanted scope, else node, else the coarsest there is */
 	struct jobdata_metric **pick = arena_calloc(r->a, d->nmetrics + 1, sizeof(*pick));
@@ -549,7 +565,7 @@ static void data_model(struct req *r, const struct jobrow *j, const struct subcl
 			.title = mt->name, .unit = unit_text(r, mt->unit.base, mt->unit.prefix),
 			.width = PLOT_WIDTH, .height = PLOT_HEIGHT, .t0 = (double)i0 * ts, .timestep = ts,
 			.series = ser, .nseries = mt->nseries, .band = many ? &band : NULL, .band_only = many && mt->nseries > 16,
-			.thresholds = mc ? &th : NULL, .zoom_url = zu.data, .zoom_base = 0,
+			.thresholds = mc && color_bg ? &th : NULL, .zoom_url = zu.data, .zoom_base = 0,
 		});
 		struct json_object *p = json_object_new_object();
 		add_s(p, "name", mt->name);
@@ -674,7 +690,23 @@ int h_job_show(struct req *r, struct resp *w)
 
 	/* metric data: from the archive once the job is archived */
 	if (strcmp(j.state, "running") == 0) {
-		add_s(m, "data_note", "This job is running; its metrics appear once it is archived.");
+		/* a running job's metrics come from its metric repository, kept a minute */
+		char key[64], err[512] = "";
+		snprintf(key, sizeof(key), "running:%s", j.id);
+		struct jobdata *d = cache_get(key);
+		if (!d) {
+			struct job job;
+			if (db_job_get(r->a, id, r->user, 0, &job) == 1 &&
+			    metrics_load_running(&job, NULL, 0, 0, &d, err, sizeof(err)) == METRICS_OK && d) {
+				cache_put(key, d, time(NULL) + RUNNING_CACHE_SECONDS);
+				d = cache_get(key);
+			} else {
+				add_s(m, "data_note", arena_printf(r->a, "This job is running; its metrics cannot be shown now: %s",
+								 *err ? err : "no metric repository answers for it"));
+			}
+		}
+		if (d)
+			data_model(r, &j, sc, d, m);
 	} else {
 		char key[1024], err[512];
 		struct jobdata *d = NULL;
@@ -687,7 +719,7 @@ int h_job_show(struct req *r, struct resp *w)
 					d = jobdata_decode(raw, len, NULL, err, sizeof(err));
 					free(raw);
 					if (d)
-						cache_put(key, d);
+						cache_put(key, d, 0);
 					d = cache_get(key);
 				}
 				if (!d) {

@@ -11,6 +11,7 @@
 #include "../app/page.h"
 #include "../app/req.h"
 #include "../app/resp.h"
+#include "../app/usercfg.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +118,8 @@ int h_jobs_list(struct req *r, struct resp *w)
 		w->error = arena_strdup(r->a, err);
 		return 400;
 	}
+	if (!req_param(r, "itemsPerPage")) /* the user's setting (/config/) when the URL says nothing */
+		p.items_per_page = usercfg_jobs_per_page(usercfg_load(r));
 	struct json_object *m = page_model(r, w, "Jobs");
 	form_model(r, &f, &s, &p, m);
 	if (joblist_fill(r, &f, &s, &p, m, err, sizeof(err)) < 0) {

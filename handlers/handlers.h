@@ -14,6 +14,7 @@ int h_home_show(struct req *r, struct resp *w);
 int h_auth_login_form(struct req *r, struct resp *w);
 int h_auth_login(struct req *r, struct resp *w);
 int h_auth_logout(struct req *r, struct resp *w);
+int h_auth_jwt_login(struct req *r, struct resp *w);
 /* shown by the dispatcher for pages that need a login */
 int h_auth_login_required(struct req *r, struct resp *w);
 /* h_job.c */
@@ -52,6 +53,30 @@ int h_api_user_update(struct req *r, struct resp *w);
 int h_api_clusters(struct req *r, struct resp *w);
 int h_api_nodestate(struct req *r, struct resp *w);
 int h_api_tags_delete(struct req *r, struct resp *w);
+/* h_config.c (settings page and its forms, the /config/ helpers, /img/logo) */
+int h_config_show(struct req *r, struct resp *w);
+int h_config_form_settings(struct req *r, struct resp *w);
+int h_config_form_token(struct req *r, struct resp *w);
+int h_config_form_user_add(struct req *r, struct resp *w);
+int h_config_form_user_delete(struct req *r, struct resp *w);
+int h_config_form_user_edit(struct req *r, struct resp *w);
+int h_config_form_user_jwt(struct req *r, struct resp *w);
+int h_config_form_notice(struct req *r, struct resp *w);
+int h_config_form_logo(struct req *r, struct resp *w);
+int h_config_form_logo_delete(struct req *r, struct resp *w);
+int h_config_logo(struct req *r, struct resp *w);
+int h_config_roles(struct req *r, struct resp *w);
+int h_config_users_list(struct req *r, struct resp *w);
+int h_config_users_create(struct req *r, struct resp *w);
+int h_config_users_delete(struct req *r, struct resp *w);
+int h_config_user_update(struct req *r, struct resp *w);
+int h_config_notice(struct req *r, struct resp *w);
+int h_config_taggers(struct req *r, struct resp *w);
+int h_config_taggers_run(struct req *r, struct resp *w);
+/* h_frontend.c */
+int h_frontend_jwt(struct req *r, struct resp *w);
+int h_frontend_configuration(struct req *r, struct resp *w);
+int h_frontend_logs(struct req *r, struct resp *w);
 /* h_health.c */
 int h_health_show(struct req *r, struct resp *w);
 int h_health_ping(struct req *r, struct resp *w);

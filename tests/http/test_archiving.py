@@ -537,3 +537,33 @@ def test_prometheus_node_exporter(arch):
     assert nes.stop() in (0, -signal.SIGTERM)  # node exporter ends by the signal
     arch.services.remove(ps)
     arch.services.remove(nes)
+
+
+def test_running_job_view_shows_live_metrics(arch):
+    """The job view of a running job draws its metrics from the metric repository."""
+    import base64
+    import hashlib
+    from jshelpers import fcgi_request
+
+    start = int(time.time()) - 600
+    arch.start_job("pico", 4799, start, pico_resources(), num_acc=2, hwthreads=8)
+    dbid = int(arch.sql("SELECT id FROM job WHERE job_id = 4799 AND cluster = 'pico'"))
+    arch.sql("UPDATE hpc_user SET roles = '{admin,api}' WHERE username = 'archapi'")
+    sid = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    arch.sql("INSERT INTO session (id_hash, username, expires) VALUES ('\\x%s', 'archapi', now() + interval '1 hour')"
+             % hashlib.sha256(sid.encode()).hexdigest())
+    before = arch.ccms_stats()["requests"]
+    r = fcgi_request(os.path.join(arch.root, "a.sock"), "GET", "/monitoring/job/%d" % dbid,
+                     headers={"Cookie": "session=" + sid})
+    body = r.body.decode()
+    assert r.status == 200, body[:2000]
+    assert arch.ccms_stats()["requests"] > before  # asked the store
+    assert "cpu_load" in body and body.count("<svg") >= 4, body[:2000]
+    assert "cannot be shown" not in body
+    # a second view within a minute is served from the worker's cache
+    n = arch.ccms_stats()["requests"]
+    r = fcgi_request(os.path.join(arch.root, "a.sock"), "GET", "/monitoring/job/%d" % dbid,
+                     headers={"Cookie": "session=" + sid})
+    assert r.status == 200 and arch.ccms_stats()["requests"] == n
+    arch.api("POST", "/api/jobs/stop_job/", {"jobId": 4799, "cluster": "pico", "startTime": start,
+                                             "stopTime": start + 600, "jobState": "completed"})

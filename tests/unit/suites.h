@@ -19,7 +19,8 @@
 	X(svg)          \
 	X(tmpl)         \
 	X(token)         \
-	X(generate)
+	X(generate)     \
+	X(metafast)
 
 #define DECLARE_SUITE(name) Suite *name##_suite(void);
 UNIT_SUITES(DECLARE_SUITE)
