@@ -7,6 +7,7 @@
  * -threads says; without -end the window ends now. */
 #include "config.h"
 #include "generate.h"
+#include "flags.h"
 #include "jsonio.h"
 #include "str.h"
 
@@ -19,8 +20,6 @@
 
 #define MAX_CLUSTER_FILES 64
 
-enum ftype { F_BOOL, F_INT, F_STR, F_LIST };
-
 static struct {
 	const char *archive;
 	const char *clusters[MAX_CLUSTER_FILES];
@@ -28,89 +27,33 @@ static struct {
 	int64_t jobs, seed, days, end, users, projects, threads;
 	bool meta_only, help;
 } fl;
+static struct flag_list cluster_list = {fl.clusters, 0, MAX_CLUSTER_FILES};
 
-static const struct flagdef {
-	const char *name;
-	enum ftype type;
-	void *ptr;
-	int64_t min, max;
-	const char *help;
-} flagdefs[] = {
-	{"archive", F_STR, &fl.archive, 0, 0, "DIR: the job archive to write (created when missing)"},
-	{"cluster", F_LIST, NULL, 0, 0, "FILE: a cluster.json to copy into the archive (repeatable; default: the archive's clusters)"},
-	{"jobs", F_INT, &fl.jobs, 1, GEN_MAX_JOBS, "N: number of jobs (default 1000)"},
-	{"seed", F_INT, &fl.seed, 0, INT64_MAX, "S: random seed (default 1)"},
-	{"days", F_INT, &fl.days, 1, 3650, "D: start times fall into the D days before -end (default 30)"},
-	{"end", F_INT, &fl.end, 86400 * 3650LL, 4102444800LL, "EPOCH: end of the time window (default now; give it for identical output)"},
-	{"users", F_INT, &fl.users, 1, 100000, "U: number of users (default 150)"},
-	{"projects", F_INT, &fl.projects, 1, 100000, "P: number of projects (default 40)"},
-	{"meta-only", F_BOOL, &fl.meta_only, 0, 0, "write meta.json with statistics but no data files"},
-	{"threads", F_INT, &fl.threads, 1, 256, "T: worker threads (default: the number of cores)"},
-	{"help", F_BOOL, &fl.help, 0, 0, "this text"},
+static const struct flag flagdefs[] = {
+	{"archive", FLAG_STR, &fl.archive, 0, 0, "DIR: the job archive to write (created when missing)"},
+	{"cluster", FLAG_LIST, &cluster_list, 0, 0, "FILE: a cluster.json to copy into the archive (repeatable; default: the archive's clusters)"},
+	{"jobs", FLAG_INT, &fl.jobs, 1, GEN_MAX_JOBS, "N: number of jobs (default 1000)"},
+	{"seed", FLAG_INT, &fl.seed, 0, INT64_MAX, "S: random seed (default 1)"},
+	{"days", FLAG_INT, &fl.days, 1, 3650, "D: start times fall into the D days before -end (default 30)"},
+	{"end", FLAG_INT, &fl.end, 86400 * 3650LL, 4102444800LL, "EPOCH: end of the time window (default now; give it for identical output)"},
+	{"users", FLAG_INT, &fl.users, 1, 100000, "U: number of users (default 150)"},
+	{"projects", FLAG_INT, &fl.projects, 1, 100000, "P: number of projects (default 40)"},
+	{"meta-only", FLAG_BOOL, &fl.meta_only, 0, 0, "write meta.json with statistics but no data files"},
+	{"threads", FLAG_INT, &fl.threads, 1, 256, "T: worker threads (default: the number of cores)"},
+	{"help", FLAG_BOOL, &fl.help, 0, 0, "this text"},
 };
 #define NFLAGS (sizeof(flagdefs) / sizeof(flagdefs[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: jobscope-generate -archive DIR [-cluster FILE]... [flags]\n");
-	for (size_t i = 0; i < NFLAGS; i++)
-		fprintf(f, "  -%-10s %s\n", flagdefs[i].name, flagdefs[i].help);
+	flags_usage(f, "jobscope-generate -archive DIR [-cluster FILE]... [flags]", flagdefs, NFLAGS);
 }
 
-/* Go's flag syntax as the main program: -name, --name, -name=value, -name value. */
 static int parse_flags(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-' || a[1] == '\0') {
-			fprintf(stderr, "jobscope-generate: unexpected argument \"%s\": flags start with '-' (see -help)\n", a);
-			return -1;
-		}
-		a += a[1] == '-' ? 2 : 1;
-		const char *eq = strchr(a, '=');
-		size_t n = eq ? (size_t)(eq - a) : strlen(a);
-		const struct flagdef *d = NULL;
-		for (size_t k = 0; k < NFLAGS; k++)
-			if (strlen(flagdefs[k].name) == n && strncmp(flagdefs[k].name, a, n) == 0)
-				d = &flagdefs[k];
-		if (!d) {
-			fprintf(stderr, "jobscope-generate: unknown flag -%.*s (see -help)\n", (int)n, a);
-			return -1;
-		}
-		if (d->type == F_BOOL) {
-			bool v = true;
-			if (eq) {
-				if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0)
-					v = true;
-				else if (strcmp(eq + 1, "false") == 0 || strcmp(eq + 1, "0") == 0)
-					v = false;
-				else {
-					fprintf(stderr, "jobscope-generate: -%s expects true or false, got \"%s\"\n", d->name, eq + 1);
-					return -1;
-				}
-			}
-			*(bool *)d->ptr = v;
-			continue;
-		}
-		const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-		if (!v) {
-			fprintf(stderr, "jobscope-generate: flag -%s needs a value: %s\n", d->name, d->help);
-			return -1;
-		}
-		if (d->type == F_STR) {
-			*(const char **)d->ptr = v;
-		} else if (d->type == F_LIST) {
-			if (fl.nclusters == MAX_CLUSTER_FILES) {
-				fprintf(stderr, "jobscope-generate: at most %d -cluster files\n", MAX_CLUSTER_FILES);
-				return -1;
-			}
-			fl.clusters[fl.nclusters++] = v;
-		} else if (str_to_i64(v, d->min, d->max, (int64_t *)d->ptr) < 0) {
-			fprintf(stderr, "jobscope-generate: -%s expects an integer from %lld to %lld, got \"%s\"\n", d->name,
-				(long long)d->min, (long long)d->max, v);
-			return -1;
-		}
-	}
+	if (flags_parse("jobscope-generate", flagdefs, NFLAGS, argc, argv) < 0)
+		return -1;
+	fl.nclusters = cluster_list.n;
 	return 0;
 }
 

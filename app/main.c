@@ -7,6 +7,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "db.h"
+#include "flags.h"
 #include "dir.h"
 #include "importer.h"
 #include "jsonio.h"
@@ -39,81 +40,36 @@ struct flags {
 	const char *del_user;
 };
 
-enum ftype { F_BOOL, F_STR };
 static struct flags fl = {.config = "./config.json", .loglevel = "info"};
-static const struct flagdef {
-	const char *name;
-	enum ftype type;
-	void *ptr;
-	const char *help;
-} flagdefs[] = {
-	{"config", F_STR, &fl.config, "FILE: the configuration (default ./config.json)"},
-	{"loglevel", F_STR, &fl.loglevel, "debug|info|warn|err|crit (default info)"},
-	{"logdate", F_BOOL, &fl.logdate, "accepted for cc-backend compatibility; lines always carry a UTC time"},
-	{"version", F_BOOL, &fl.version, "print the version, database schema version and job archive version"},
-	{"init", F_BOOL, &fl.init, "create ./var, config.json and .env with fresh keys; refuses if ./var exists"},
-	{"migrate-db", F_BOOL, &fl.migrate_db, "bring the database schema to this version"},
-	{"add-user", F_STR, &fl.add_user, "NAME:ROLE[,ROLE...]:PASSWORD: add a local user"},
-	{"del-user", F_STR, &fl.del_user, "NAME: delete a user"},
-	{"sync-ldap", F_BOOL, &fl.sync_ldap, "add the directory's users (auth.ldap), delete vanished ones if sync-del-old-users"},
-	{"init-db", F_BOOL, &fl.init_db, "rebuild jobs and tags from the job archive (running jobs are lost)"},
-	{"import-job", F_STR, &fl.import_job, "META.json:DATA.json[,...]: import jobs into the archive and the database"},
-	{"jwt", F_STR, &fl.jwt, "NAME: print an API token (JWT) for a user"},
-	{"gen-keypair", F_BOOL, &fl.gen_keypair, "print a fresh Ed25519 key pair as the two .env lines"},
-	{"server", F_BOOL, &fl.server, "run the FastCGI server"},
-	{"help", F_BOOL, &fl.help, "this text"},
+
+static const struct flag flagdefs[] = {
+	{"config", FLAG_STR, &fl.config, 0, 0, "FILE: the configuration (default ./config.json)"},
+	{"loglevel", FLAG_STR, &fl.loglevel, 0, 0, "debug|info|warn|err|crit (default info)"},
+	{"logdate", FLAG_BOOL, &fl.logdate, 0, 0, "accepted for cc-backend compatibility; lines always carry a UTC time"},
+	{"version", FLAG_BOOL, &fl.version, 0, 0, "print the version, database schema version and job archive version"},
+	{"init", FLAG_BOOL, &fl.init, 0, 0, "create ./var, config.json and .env with fresh keys; refuses if ./var exists"},
+	{"migrate-db", FLAG_BOOL, &fl.migrate_db, 0, 0, "bring the database schema to this version"},
+	{"add-user", FLAG_STR, &fl.add_user, 0, 0, "NAME:ROLE[,ROLE...]:PASSWORD: add a local user"},
+	{"del-user", FLAG_STR, &fl.del_user, 0, 0, "NAME: delete a user"},
+	{"sync-ldap", FLAG_BOOL, &fl.sync_ldap, 0, 0, "add the directory's users (auth.ldap), delete vanished ones if sync-del-old-users"},
+	{"init-db", FLAG_BOOL, &fl.init_db, 0, 0, "rebuild jobs and tags from the job archive (running jobs are lost)"},
+	{"import-job", FLAG_STR, &fl.import_job, 0, 0, "META.json:DATA.json[,...]: import jobs into the archive and the database"},
+	{"jwt", FLAG_STR, &fl.jwt, 0, 0, "NAME: print an API token (JWT) for a user"},
+	{"gen-keypair", FLAG_BOOL, &fl.gen_keypair, 0, 0, "print a fresh Ed25519 key pair as the two .env lines"},
+	{"server", FLAG_BOOL, &fl.server, 0, 0, "run the FastCGI server"},
+	{"help", FLAG_BOOL, &fl.help, 0, 0, "this text"},
 };
 #define NFLAGS (sizeof(flagdefs) / sizeof(flagdefs[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: jobscope [flags]\n");
-	for (size_t i = 0; i < NFLAGS; i++)
-		fprintf(f, "  -%-12s %s\n", flagdefs[i].name, flagdefs[i].help);
+	flags_usage(f, "jobscope [flags]", flagdefs, NFLAGS);
 }
 
-/* Go's flag syntax: -name, --name, -name=value, -name value; bools take =true/=false. */
 static int parse_flags(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-' || a[1] == '\0') {
-			fprintf(stderr, "jobscope: unexpected argument \"%s\": flags start with '-' (see jobscope -help)\n", a);
-			return -1;
-		}
-		a += a[1] == '-' ? 2 : 1;
-		const char *eq = strchr(a, '=');
-		size_t n = eq ? (size_t)(eq - a) : strlen(a);
-		const struct flagdef *d = NULL;
-		for (size_t k = 0; k < NFLAGS; k++)
-			if (strlen(flagdefs[k].name) == n && strncmp(flagdefs[k].name, a, n) == 0)
-				d = &flagdefs[k];
-		if (!d) {
-			fprintf(stderr, "jobscope: unknown flag -%.*s (see jobscope -help)\n", (int)n, a);
-			return -1;
-		}
-		if (d->type == F_BOOL) {
-			bool v = true;
-			if (eq) {
-				if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0)
-					v = true;
-				else if (strcmp(eq + 1, "false") == 0 || strcmp(eq + 1, "0") == 0)
-					v = false;
-				else {
-					fprintf(stderr, "jobscope: -%s expects true or false, got \"%s\"\n", d->name, eq + 1);
-					return -1;
-				}
-			}
-			*(bool *)d->ptr = v;
-		} else {
-			const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!v) {
-				fprintf(stderr, "jobscope: flag -%s needs a value: %s\n", d->name, d->help);
-				return -1;
-			}
-			*(const char **)d->ptr = v;
-		}
-	}
+	if (flags_parse("jobscope", flagdefs, NFLAGS, argc, argv) < 0)
+		return -1;
 	if (log_level_parse(fl.loglevel) < 0) {
 		fprintf(stderr, "jobscope: -loglevel expects debug, info, warn, err or crit, got \"%s\"\n", fl.loglevel);
 		return -1;
