@@ -17,6 +17,7 @@
 #include "../app/log.h"
 #include "../app/req.h"
 #include "../app/resp.h"
+#include "../app/usermgmt.h"
 #include "../app/str.h"
 
 #include <ctype.h>
@@ -71,77 +72,6 @@ int h_api_users_list(struct req *r, struct resp *w)
 	return api_json(w, 200, list);
 }
 
-static const char sql_user_lock[] =
-	"SELECT array_to_string(roles, ','), array_to_json(projects)::text FROM hpc_user WHERE username = $1 FOR UPDATE";
-static const char sql_role_add[] = "UPDATE hpc_user SET roles = array_append(roles, $2) WHERE username = $1";
-static const char sql_role_del[] = "UPDATE hpc_user SET roles = array_remove(roles, $2) WHERE username = $1";
-static const char sql_proj_add[] = "UPDATE hpc_user SET projects = array_append(projects, $2) WHERE username = $1";
-static const char sql_proj_del[] = "UPDATE hpc_user SET projects = array_remove(projects, $2) WHERE username = $1";
-
-enum user_op { OP_ADD_ROLE, OP_DEL_ROLE, OP_ADD_PROJECT, OP_DEL_PROJECT };
-
-/* inside a transaction: check and apply; NULL or the reason for the 422 */
-static const char *user_op_tx(struct req *r, const char *name, enum user_op op, const char *value)
-{
-	const char *p[] = {name, value};
-	PGresult *res = db_query(r->a, sql_user_lock, 1, p);
-	if (!res)
-		return db_last_error();
-	if (PQntuples(res) != 1)
-		return "sql: no rows in result set";
-	unsigned roles = 0;
-	const char *rl = PQgetvalue(res, 0, 0);
-	if (*rl && roles_parse_list(rl, &roles) < 0)
-		return "the user's roles cannot be read";
-	struct json_object *projects = jsonio_parse(PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), NULL, 0);
-	if (!projects)
-		return "the user's projects cannot be read";
-	arena_cleanup_add(r->a, jsonio_put, projects);
-	size_t np = json_object_array_length(projects);
-	bool has_project = false;
-	for (size_t i = 0; i < np; i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(projects, i)), value) == 0)
-			has_project = true;
-	const char *sql = NULL;
-	unsigned role = role_parse(value);
-	switch (op) {
-	case OP_ADD_ROLE:
-		if (!role)
-			return arena_printf(r->a, "supplied role is no valid option : %s", value);
-		if (roles & role)
-			return arena_printf(r->a, "user %s already has role %s", name, value);
-		sql = sql_role_add;
-		break;
-	case OP_DEL_ROLE:
-		if (!role)
-			return arena_printf(r->a, "supplied role is no valid option : %s", value);
-		if (!(roles & role))
-			return arena_printf(r->a, "role already deleted for user '%s': %s", name, value);
-		if (role == ROLE_MANAGER && np)
-			return arena_printf(r->a, "cannot remove role 'manager' while user %s still has assigned project(s) : %s",
-					    name, PQgetvalue(res, 0, 1));
-		sql = sql_role_del;
-		break;
-	case OP_ADD_PROJECT:
-		if (!(roles & ROLE_MANAGER))
-			return arena_printf(r->a, "user '%s' is not a manager", name);
-		if (has_project)
-			return arena_printf(r->a, "user '%s' already manages project '%s'", name, value);
-		sql = sql_proj_add;
-		break;
-	case OP_DEL_PROJECT:
-		if (!(roles & ROLE_MANAGER))
-			return arena_printf(r->a, "user '%s' is not a manager", name);
-		if (!has_project)
-			return arena_printf(r->a, "user '%s': Cannot remove project '%s' - Does not match", name, value);
-		sql = sql_proj_del;
-		break;
-	}
-	if (!db_query(r->a, sql, 2, p))
-		return db_last_error();
-	return NULL;
-}
-
 int h_api_user_update(struct req *r, struct resp *w)
 {
 	if (!r->user || !(r->user->roles & ROLE_ADMIN))
@@ -171,29 +101,21 @@ int h_api_user_update(struct req *r, struct resp *w)
 			v[k] = x ? x : "";
 		}
 	}
+	/* the rules are the settings page's (usermgmt), so both also end the
+	 * sessions of a user who loses a role; only the wording is the API's */
 	static const char *const what[4] = {"adding role", "removing role", "adding project", "removing project"};
-	static const char *const done[4] = {"Add Role", "Remove Role", "Add Project", "Remove Project"};
 	for (size_t k = 0; k < 4; k++) {
 		if (!*v[k])
 			continue;
-		const char *value = v[k];
-		if (k < 2) { /* roles are stored lower-case */
-			char *lc = arena_strdup(r->a, value);
-			for (char *c = lc; *c; c++)
-				*c = (char)tolower((unsigned char)*c);
-			value = lc;
+		const char *msg;
+		switch (usermgmt_update(r->a, name, (enum usermgmt_op)k, v[k], &msg)) {
+		case UM_OK:
+			return api_msg(w, 200, "%s for user %s", msg, name);
+		case UM_NOT_FOUND: /* cc-backend's words for an unknown user */
+			return api_error(w, 422, "%s failed: sql: no rows in result set", what[k]);
+		default:
+			return api_error(w, 422, "%s", msg);
 		}
-		if (db_begin() < 0)
-			return api_error(w, 422, "%s failed: %s", what[k], db_last_error());
-		const char *why = user_op_tx(r, name, (enum user_op)k, value);
-		if (why) {
-			why = arena_strdup(r->a, why);
-			db_rollback();
-			return api_error(w, 422, "%s failed: %s", what[k], why);
-		}
-		if (db_commit() < 0)
-			return api_error(w, 422, "%s failed: %s", what[k], db_last_error());
-		return api_msg(w, 200, "%s Success for user %s", done[k], name);
 	}
 	return api_error(w, 400, "no operation specified: must provide add-role, remove-role, add-project, or remove-project");
 }
