@@ -410,18 +410,29 @@ static void sync_archive_tags(struct req *r, const struct job *j)
 		log_warn("job %lld: updating the tags in the archive's meta.json failed: %s", (long long)j->id, err);
 }
 
-int h_api_tag_job(struct req *r, struct resp *w)
+/* tag_job and its DELETE: the job of the path (with its tags) and the tags of the body */
+static int tag_request(struct req *r, struct resp *w, struct job *j, struct api_tag **tags, size_t *n)
 {
-	struct job j;
-	int st = job_by_path(r, w, DB_JOB_TAGS, &j);
+	int st = job_by_path(r, w, DB_JOB_TAGS, j);
 	if (st)
 		return st;
 	char err[512];
 	struct json_object *body = api_body(r, err, sizeof(err));
-	struct api_tag *tags = NULL;
-	size_t n = 0;
-	if (!api_body_null(r) && (!body || api_decode_tags(r->a, body, &tags, &n, err, sizeof(err)) < 0))
+	*tags = NULL;
+	*n = 0;
+	if (!api_body_null(r) && (!body || api_decode_tags(r->a, body, tags, n, err, sizeof(err)) < 0))
 		return api_error(w, 400, "decoding request failed: %s", err);
+	return 0;
+}
+
+int h_api_tag_job(struct req *r, struct resp *w)
+{
+	struct job j;
+	struct api_tag *tags;
+	size_t n;
+	int st = tag_request(r, w, &j, &tags, &n);
+	if (st)
+		return st;
 	for (size_t i = 0; i < n; i++) {
 		if (!*tags[i].scope)
 			tags[i].scope = "global";
@@ -476,15 +487,11 @@ int h_api_tag_job(struct req *r, struct resp *w)
 int h_api_untag_job(struct req *r, struct resp *w)
 {
 	struct job j;
-	int st = job_by_path(r, w, DB_JOB_TAGS, &j);
+	struct api_tag *tags;
+	size_t n;
+	int st = tag_request(r, w, &j, &tags, &n);
 	if (st)
 		return st;
-	char err[512];
-	struct json_object *body = api_body(r, err, sizeof(err));
-	struct api_tag *tags = NULL;
-	size_t n = 0;
-	if (!api_body_null(r) && (!body || api_decode_tags(r->a, body, &tags, &n, err, sizeof(err)) < 0))
-		return api_error(w, 400, "decoding request failed: %s", err);
 	if (db_begin() < 0)
 		return db_down(w, "removing tag failed");
 	for (size_t i = 0; i < n && !st; i++) {
