@@ -1,6 +1,7 @@
 /* archive_fs: the job archive in a directory tree (archive.kind "file"). */
 #include "config.h"
 #include "archive.h"
+#include "file.h"
 #include "jsonio.h"
 #include "xalloc.h"
 
@@ -34,8 +35,20 @@ static char *fs_read(struct archive *ar, const char *key, size_t max, size_t *le
 	return d;
 }
 
+/* The parent directories of path.  Usually the parent exists (a job's second
+ * file, or another job of the same thousand): one stat then, not a mkdir per
+ * path component. */
 static int mkdirs(char *path)
 {
+	char *last = strrchr(path, '/');
+	struct stat st;
+	if (last && last != path) {
+		*last = '\0';
+		int there = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+		*last = '/';
+		if (there)
+			return 0;
+	}
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -50,7 +63,7 @@ static int mkdirs(char *path)
 
 static int fs_write(struct archive *ar, const char *key, const void *data, size_t len, char *err, size_t errlen)
 {
-	char path[4096], tmp[4200];
+	char path[4096];
 	if (path_of(ar, key, path, sizeof(path)) < 0) {
 		snprintf(err, errlen, "%s: not a valid archive key", key);
 		return -1;
@@ -59,33 +72,9 @@ static int fs_write(struct archive *ar, const char *key, const void *data, size_
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			return -1;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	/* as before: no fsync per file (an -init-db rebuild or a generated archive
+	 * writes hundreds of thousands); the database row is the durable record */
+	return file_write_atomic(path, data, len, false, err, errlen);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "upload.h"
+#include "file.h"
 #include "arena.h"
 #include "log.h"
 
@@ -73,39 +74,10 @@ int upload_logo_store(const void *data, size_t len, const char *ext, char *err, 
 		snprintf(err, errlen, "%s: %s", UPLOAD_LOGO_DIR, strerror(errno));
 		return -1;
 	}
-	char path[64], tmp[80];
+	char path[64];
 	snprintf(path, sizeof(path), UPLOAD_LOGO_DIR "/logo.%s", ext);
-	snprintf(tmp, sizeof(tmp), UPLOAD_LOGO_DIR "/.logo.%s.%ld", ext, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	if (file_write_atomic(path, data, len, true, err, errlen) < 0)
 		return -1;
-	}
-	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "%s: %s", tmp, n < 0 ? strerror(errno) : "short write");
-			close(fd);
-			unlink(tmp);
-			return -1;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
 	for (size_t i = 0; i < NTYPES; i++) {
 		if (strcmp(logo_types[i].ext, ext) == 0)
 			continue;
