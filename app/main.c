@@ -14,6 +14,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "password.h"
+#include "router.h"
 #include "server.h"
 #include "str.h"
 #include "token.h"
@@ -33,7 +34,7 @@
 struct flags {
 	const char *config;
 	const char *loglevel;
-	bool logdate, version, init, migrate_db, server, help, init_db, gen_keypair, sync_ldap;
+	bool logdate, version, init, migrate_db, server, help, init_db, gen_keypair, sync_ldap, routes;
 	const char *jwt;
 	const char *import_job;
 	const char *add_user;
@@ -57,6 +58,7 @@ static const struct flag flagdefs[] = {
 	{"jwt", FLAG_STR, &fl.jwt, 0, 0, "NAME: print an API token (JWT) for a user"},
 	{"gen-keypair", FLAG_BOOL, &fl.gen_keypair, 0, 0, "print a fresh Ed25519 key pair as the two .env lines"},
 	{"server", FLAG_BOOL, &fl.server, 0, 0, "run the FastCGI server"},
+	{"routes", FLAG_BOOL, &fl.routes, 0, 0, "print the route table (method, path, format, auth group, roles, CSRF) and exit"},
 	{"help", FLAG_BOOL, &fl.help, 0, 0, "this text"},
 };
 #define NFLAGS (sizeof(flagdefs) / sizeof(flagdefs[0]))
@@ -310,6 +312,10 @@ int main(int argc, char **argv)
 	if (fl.version) {
 		printf("jobscope %s\ndatabase schema version %d\njob archive version %d\n", PACKAGE_VERSION,
 		       DB_SCHEMA_VERSION, ARCHIVE_VERSION);
+		return 0;
+	}
+	if (fl.routes) {
+		router_print(stdout, routes, routes_count);
 		return 0;
 	}
 	if (fl.init)

@@ -1,7 +1,9 @@
 #include "config.h"
 #include "router.h"
 #include "req.h"
+#include "auth.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Match one pattern; captured segments are copied into scratch (path length + 1). */
@@ -58,4 +60,28 @@ int router_json_path(const char *path)
 		if (strncmp(path, prefixes[i], strlen(prefixes[i])) == 0)
 			return 1;
 	return 0;
+}
+
+void router_print(FILE *f, const struct route *table, size_t n)
+{
+	static const char *const fmts[] = {"html", "json", "text"};
+	static const char *const auths[] = {"public", "page", "api", "userapi", "metricstore", "config", "frontend"};
+	for (size_t i = 0; i < n; i++) {
+		const struct route *rt = &table[i];
+		const char *sep = "";
+		for (unsigned bit = 1; bit < M_OTHER; bit <<= 1)
+			if (rt->methods & bit) {
+				fprintf(f, "%s%s", sep, method_name((enum method)bit));
+				sep = ",";
+			}
+		fprintf(f, "\t%s\t%s\t%s\t", rt->pattern, fmts[rt->fmt], auths[rt->auth]);
+		sep = "";
+		for (unsigned bit = 1; bit <= ROLE_ADMIN; bit <<= 1)
+			if (rt->roles & bit) {
+				fprintf(f, "%s%s", sep, role_name(bit));
+				sep = ",";
+			}
+		fprintf(f, "%s\t%s\n", *sep ? "" : "-",
+			rt->flags & ROUTE_CSRF ? "csrf" : rt->flags & ROUTE_CSRF_PRE ? "csrf-pre" : "-");
+	}
 }

@@ -5,6 +5,7 @@
 #define JOBSCOPE_ROUTER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct req;
 struct resp;
@@ -47,6 +48,10 @@ extern const size_t routes_count;
 const struct route *router_match(const struct route *table, size_t n, unsigned method,
 				 const char *path, const char **args, size_t nargs,
 				 char *scratch, unsigned *allowed);
+/* One line per route, tab-separated: methods (comma-separated), pattern, format
+ * (html|json|text), auth group, roles (comma-separated, "-" for any), csrf|csrf-pre|-.
+ * What `jobscope -routes` prints; the security tests walk every route from it. */
+void router_print(FILE *f, const struct route *table, size_t n);
 /* Is the path one whose errors are JSON (/api/, /userapi/, /config/, /frontend/)? */
 int router_json_path(const char *path);
 
