@@ -75,6 +75,14 @@ class Tokens:
         return head + "." + body + "." + b64url(sig)
 
 
+    def tampered(self, sub, roles, changes):
+        """a valid token whose payload was changed afterwards (the signature no longer fits)"""
+        head, body, sig = self.mint(sub, roles).split(".")
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        claims.update(changes)
+        return head + "." + b64url(json.dumps(claims).encode()) + "." + sig
+
+
 class Api:
     """Requests to the site with a token."""
 
@@ -158,10 +166,10 @@ def archive_dir(js, cluster, job_id, start):
 
 
 class Second:
-    """Another `jobscope -server` on the site's database with extra main keys and
-    extra clusters, reached over FastCGI (no nginx: the test sets X-Real-Ip)."""
+    """Another `jobscope -server` on the site's database with extra main keys, extra
+    auth.jwts keys and extra clusters, reached over FastCGI (no nginx: the test sets X-Real-Ip)."""
 
-    def __init__(self, js, main_extra, clusters=None):
+    def __init__(self, js, main_extra, clusters=None, jwts=None):
         # beside the site (T/..): run.sh stops what it finds in extra-*/site/jobscope.pid
         self.root = os.path.join(tempfile.mkdtemp(prefix="extra-", dir=os.path.dirname(js.T)), "site")
         os.makedirs(self.root)
@@ -174,6 +182,7 @@ class Second:
         d = js.config_dict()
         d["main"].update({"fcgi-socket": self.sock, "workers": 1})
         d["main"].update(main_extra)
+        d["auth"]["jwts"].update(jwts or {})
         with open(os.path.join(self.root, "config.json"), "w") as f:
             json.dump(d, f)
         self.logpath = os.path.join(self.root, "jobscope.log")

@@ -39,6 +39,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import urllib.parse
 
 import pytest
 import requests
@@ -228,6 +229,10 @@ class RawResponse:
         self.content = content
         self.text = content.decode("utf-8", "replace")
         self.url = "(raw)"
+        self.cookies = {}
+
+    def json(self):
+        return json.loads(self.text)
 
 
 class Site:
@@ -360,6 +365,37 @@ class Site:
     def sql(self, q):
         return self.psql.query(q)
 
+    # what a refused request must leave as it was: (table or file, digest), one query for all tables.
+    # Columns the background tasks update on their own (job durations, footprints, previews,
+    # monitoring status, the archive queue) are left out, and so are sessions that expired
+    # (the task runner sweeps them) and the login rate limit (a refused login counts there).
+    STATE_SQL = {
+        "job": "SELECT id || ':' || job_id || ':' || cluster || ':' || hpc_user || ':' || project || ':' || "
+               "job_state || ':' || coalesce(meta_data::text, '') FROM job",
+        "tag": "SELECT id || ':' || tag_type || ':' || tag_name || ':' || tag_scope FROM tag",
+        "jobtag": "SELECT job_id || ':' || tag_id FROM jobtag",
+        "hpc_user": "SELECT t::text FROM hpc_user t",
+        "configuration": "SELECT t::text FROM configuration t",
+        "session": "SELECT encode(id_hash, 'hex') || ':' || username FROM session WHERE expires > now() + interval '1 minute'",
+        "node": "SELECT t::text FROM node t",
+        "node_state": "SELECT t::text FROM node_state t",
+    }
+
+    def state(self):
+        """{table or file: digest} of everything a request could change (tables above, the notice,
+        the uploaded logo); compare before and after a request that must change nothing."""
+        cols = ", ".join("(SELECT md5(coalesce(string_agg(x, '|' ORDER BY x), '')) FROM (%s) s(x))" % q
+                         for q in self.STATE_SQL.values())
+        digests = self.sql("SELECT concat_ws(' ', %s)" % cols).split(" ")
+        out = dict(zip(self.STATE_SQL, digests))
+        for rel in ("notice.txt", "img"):
+            p = os.path.join(self.var, rel)
+            if os.path.isdir(p):
+                out[rel] = sorted((n, open(os.path.join(p, n), "rb").read()) for n in os.listdir(p))
+            else:
+                out[rel] = open(p, "rb").read() if os.path.exists(p) else None
+        return out
+
     def sessions(self, username=None):
         if username is None:
             return int(self.sql("SELECT count(*) FROM session"))
@@ -402,6 +438,18 @@ class Site:
 
     def fcgi(self, method="GET", uri="/", **kw):
         return fcgi_request(self.sock, method, uri, **kw)
+
+    def direct(self, method, uri, client=None, headers=None, data=None):
+        """A request straight to jobscope (past nginx, which answers some paths itself) with
+        the cookies of a requests.Session; a response shaped like requests' (RawResponse)."""
+        h = dict(headers or {})
+        if client is not None and client.cookies:
+            h["Cookie"] = "; ".join("%s=%s" % (k, v) for k, v in client.cookies.items())
+        if isinstance(data, dict):
+            h.setdefault("Content-Type", "application/x-www-form-urlencoded")
+            data = urllib.parse.urlencode(data)
+        r = fcgi_request(self.sock, method, uri, headers=h, body=data or b"")
+        return RawResponse(r.status, r.header_list, r.body)
 
     def login_form(self, client):
         """GET /login in client: (response, csrf token); the client now holds jobscope_csrf."""
