@@ -96,14 +96,7 @@ void db_job_select(struct sqlq *q, const struct user *viewer, unsigned flags)
 		buf_adds(&q->sql, ", 'tags', (SELECT jsonb_agg(jsonb_build_object('id', t.id, 'type', t.tag_type, "
 			 "'name', t.tag_name, 'scope', t.tag_scope) ORDER BY jt.insert_ts, t.id) "
 			 "FROM jobtag jt JOIN tag t ON t.id = jt.tag_id WHERE jt.job_id = job.id");
-		if (viewer) {
-			/* COMPAT f: global for everyone, admin for admin and support, a username for that user */
-			bool admin = viewer->roles & (ROLE_ADMIN | ROLE_SUPPORT);
-			buf_adds(&q->sql, " AND (t.tag_scope = 'global' OR t.tag_scope = ");
-			sqlq_param(q, viewer->username, "::text");
-			buf_adds(&q->sql, admin ? " OR t.tag_scope = 'admin'" : "");
-			buf_addch(&q->sql, ')');
-		}
+		jobquery_tag_readable(q, viewer, "t");
 		buf_addch(&q->sql, ')');
 	}
 	buf_adds(&q->sql, ")::text FROM job WHERE true");

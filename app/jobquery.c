@@ -402,6 +402,18 @@ static void add_role_filter(struct sqlq *q, const struct user *u)
 	buf_adds(&q->sql, " AND false"); /* no known role: nothing */
 }
 
+void jobquery_tag_readable(struct sqlq *q, const struct user *viewer, const char *alias)
+{
+	if (!viewer)
+		return;
+	/* COMPAT f: global for everyone, admin for admin and support, a username for that user */
+	buf_addf(&q->sql, " AND (%s.tag_scope = 'global' OR %s.tag_scope = ", alias, alias);
+	sqlq_param(q, viewer->username, "::text");
+	if (viewer->roles & (ROLE_ADMIN | ROLE_SUPPORT))
+		buf_addf(&q->sql, " OR %s.tag_scope = 'admin'", alias);
+	buf_addch(&q->sql, ')');
+}
+
 void jobquery_where(struct sqlq *q, const struct job_filter *f, const struct user *viewer)
 {
 	add_role_filter(q, viewer);
@@ -470,9 +482,13 @@ void jobquery_where(struct sqlq *q, const struct job_filter *f, const struct use
 	else if (f->schedule == 2)
 		buf_adds(&q->sql, " AND coalesce(job.meta_data->>'jobName', '') <> 'interactive'");
 	if (f->ntags) {
-		buf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM jobtag jt WHERE jt.job_id = job.id AND jt.tag_id = ANY(");
+		/* only tags the viewer may read: a private or admin tag's id is no probe of who tagged what */
+		buf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM jobtag jt JOIN tag t ON t.id = jt.tag_id "
+			 "WHERE jt.job_id = job.id AND jt.tag_id = ANY(");
 		sqlq_param(q, int_array(q->a, f->tags, f->ntags), "::bigint[]");
-		buf_adds(&q->sql, "))");
+		buf_addch(&q->sql, ')');
+		jobquery_tag_readable(q, viewer, "t");
+		buf_addch(&q->sql, ')');
 	}
 	add_range(q, DURATION_SQL, &f->duration);
 	add_range(q, "job.num_nodes", &f->num_nodes);
