@@ -214,10 +214,28 @@ static const char sql_tags[] =
 	"(t.tag_scope = 'admin' AND $3::bool)) ORDER BY t.tag_type, t.tag_name";
 
 /* other jobs on the first host overlapping in time (200 s tolerance, as cc-backend) */
-static const char sql_concurrent[] =
-	"SELECT id, job_id FROM job WHERE id <> $1::bigint AND job_hostnames(resources) @> ARRAY[$2::text] "
-	"AND start_time < $4::bigint + 200 AND (job_state = 'running' OR start_time + duration > $3::bigint + 200) "
-	"ORDER BY start_time LIMIT 50";
+/* other jobs on the first host in the job's time (200 s tolerance), those the viewer may see
+ * (as cc-backend's FindConcurrentJobs, behind the same role filter as every job query) */
+static PGresult *concurrent_jobs(struct req *r, const struct jobrow *j, const char *host)
+{
+	struct sqlq q;
+	sqlq_init(&q, r->a);
+	struct job_filter f;
+	memset(&f, 0, sizeof(f));
+	f.shared = -1;
+	buf_adds(&q.sql, "SELECT job.id, job.job_id FROM job WHERE job.id <> ");
+	sqlq_param(&q, j->id, "::bigint");
+	buf_adds(&q.sql, " AND job_hostnames(job.resources) @> ARRAY[");
+	sqlq_param(&q, host, "::text");
+	buf_adds(&q.sql, "] AND job.start_time < ");
+	sqlq_param(&q, arena_printf(r->a, "%lld", (long long)(j->start + j->duration)), "::bigint");
+	buf_adds(&q.sql, " + 200 AND (job.job_state = 'running' OR job.start_time + job.duration > ");
+	sqlq_param(&q, arena_printf(r->a, "%lld", (long long)j->start), "::bigint");
+	buf_adds(&q.sql, " + 200)");
+	jobquery_where(&q, &f, r->user);
+	buf_adds(&q.sql, " ORDER BY job.start_time LIMIT 50");
+	return db_query(r->a, q.sql.data, q.nparams, q.params);
+}
 
 static void info_model(struct req *r, const struct jobrow *j, struct json_object *m,
 		       struct json_object *meta, struct json_object *res)
@@ -306,11 +324,7 @@ static void info_model(struct req *r, const struct jobrow *j, struct json_object
 
 	const char *first = res && json_object_array_length(res) ? jsonio_str(json_object_array_get_idx(res, 0), "hostname") : NULL;
 	if (first) {
-		char s[24], e[24];
-		snprintf(s, sizeof(s), "%lld", (long long)j->start);
-		snprintf(e, sizeof(e), "%lld", (long long)(j->start + j->duration));
-		const char *cp[] = {j->id, first, s, e};
-		PGresult *cr = db_query(r->a, sql_concurrent, 4, cp);
+		PGresult *cr = concurrent_jobs(r, j, first);
 		struct json_object *cj = json_object_new_array();
 		for (int i = 0; cr && i < PQntuples(cr); i++) {
 			struct json_object *o = json_object_new_object();
