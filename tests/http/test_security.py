@@ -750,11 +750,13 @@ def test_sql_metacharacters_in_api_jobs(js, site, secx, tok, param):
 
 # ----------------------------------------------------------------- each role's share
 
+# user: own jobs; manager: own + managed projects (secp1); support, admin: all
+SHARE = {"secuser": [796201], "secmgr": [796201, 796202, 796204], "secsup": [796201, 796202, 796203, 796204],
+         "admin": [796201, 796202, 796203, 796204]}
+
+
 def test_job_list_share_by_role(js, site, secx):
-    """user: own jobs; manager: own + managed projects (secp1); support, admin: all"""
-    want = {"secuser": [796201], "secmgr": [796201, 796202, 796204], "secsup": [796201, 796202, 796203, 796204],
-            "admin": [796201, 796202, 796203, 796204]}
-    for who, ids in want.items():
+    for who, ids in SHARE.items():
         c = site["clients"][who]
         r = js.get("/monitoring/jobs/?cluster=secx", c)
         assert (job_count(r), job_ids(r)) == (len(ids), ids), (who, show(r))
@@ -765,6 +767,16 @@ def test_job_list_share_by_role(js, site, secx):
         for jid, dbid in secx.items():
             r = js.get("/monitoring/job/%d" % dbid, c)
             assert r.status_code == (200 if jid in ids else 404), (who, jid, show(r))
+
+
+def test_concurrent_jobs_by_role(js, site, secx):
+    """the job view lists the other jobs on its node that the viewer may see, no others"""
+    for who, ids in SHARE.items():
+        r = js.get("/monitoring/job/%d" % secx[796201], site["clients"][who])
+        assert r.status_code == 200, show(r)
+        m = re.search(r"Concurrent jobs on the same node:(.*?)</p>", r.text, re.S)
+        got = sorted(int(x) for x in re.findall(r">(\d+)</a>", m.group(1))) if m else []
+        assert got == [i for i in ids if i != 796201], (who, got)
 
 
 def test_tags_on_jobs_by_scope(js, site, secx):
