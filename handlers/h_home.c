@@ -7,6 +7,7 @@
 #include "../app/buf.h"
 #include "../app/db.h"
 #include "../app/html.h"
+#include "../app/jobquery.h"
 #include "../app/page.h"
 #include "../app/req.h"
 #include "../app/resp.h"
@@ -16,9 +17,11 @@
 #include <string.h>
 #include <time.h>
 
-/* Running jobs are counted live (a partial index covers them).  The total per
- * cluster is a full count, so each worker keeps it for main.home-counts-ttl
- * seconds (default 60). */
+/* The counts are those of the jobs the viewer may see (COMPAT f, as cc-backend's
+ * JobCountGrouped).  For those who see everything, running jobs are counted live (a
+ * partial index covers them) and the total per cluster, a full count, is kept by each
+ * worker for main.home-counts-ttl seconds (default 60).  Users and managers get both
+ * counts live from one query over their own share. */
 
 static const char sql_running[] =
 	"SELECT cluster, count(*) FROM job WHERE job_state = 'running' GROUP BY cluster";
@@ -52,12 +55,26 @@ static void refresh_totals(struct req *r)
 	totals_at = now;
 }
 
-static long long lookup(PGresult *res, const char *cluster)
+static long long lookup(PGresult *res, const char *cluster, int col)
 {
 	for (int i = 0; res && i < PQntuples(res); i++)
 		if (strcmp(PQgetvalue(res, i, 0), cluster) == 0)
-			return atoll(PQgetvalue(res, i, 1));
+			return atoll(PQgetvalue(res, i, col));
 	return 0;
+}
+
+/* cluster, running, total of the viewer's own share */
+static PGresult *own_counts(struct req *r)
+{
+	struct sqlq q;
+	sqlq_init(&q, r->a);
+	struct job_filter f;
+	memset(&f, 0, sizeof(f));
+	f.shared = -1;
+	buf_adds(&q.sql, "SELECT job.cluster, count(*) FILTER (WHERE job.job_state = 'running'), count(*) FROM job WHERE true");
+	jobquery_where(&q, &f, r->user);
+	buf_adds(&q.sql, " GROUP BY job.cluster");
+	return db_query(r->a, q.sql.data, q.nparams, q.params);
 }
 
 static const char *jobs_link(struct req *r, const char *cluster, bool running)
@@ -78,8 +95,10 @@ int h_home_show(struct req *r, struct resp *w)
 	if (notice && *notice)
 		json_object_object_add(m, "notice", json_object_new_string(notice));
 
-	PGresult *running = db_query(r->a, sql_running, 0, NULL);
-	refresh_totals(r);
+	bool all = jobquery_sees_all(r->user);
+	PGresult *running = all ? db_query(r->a, sql_running, 0, NULL) : own_counts(r);
+	if (all)
+		refresh_totals(r);
 	if (!running)
 		json_object_object_add(m, "db_error", json_object_new_string("The database does not answer; job counts are missing."));
 
@@ -88,12 +107,14 @@ int h_home_show(struct req *r, struct resp *w)
 	for (size_t i = 0; ar && i < ar->nclusters; i++) {
 		const char *name = ar->clusters[i].name;
 		long long total = 0;
-		for (size_t k = 0; k < ntotals; k++)
+		if (!all)
+			total = lookup(running, name, 2);
+		for (size_t k = 0; all && k < ntotals; k++)
 			if (strcmp(totals[k].cluster, name) == 0)
 				total = totals[k].n;
 		struct json_object *c = json_object_new_object();
 		json_object_object_add(c, "name", json_object_new_string(name));
-		json_object_object_add(c, "running", json_object_new_int64(lookup(running, name)));
+		json_object_object_add(c, "running", json_object_new_int64(lookup(running, name, 1)));
 		json_object_object_add(c, "total", json_object_new_int64(total));
 		json_object_object_add(c, "running_url", json_object_new_string(jobs_link(r, name, true)));
 		json_object_object_add(c, "total_url", json_object_new_string(jobs_link(r, name, false)));
