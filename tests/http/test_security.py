@@ -35,8 +35,10 @@ Already covered elsewhere (not repeated here):
   hostile user and project names escaped  -> test_monitoring_pages.py
   foreign job view is a 404 (plain user)   -> test_job_pages.py test_unknown_or_foreign_job_is_404
   API role gates of each group, /userapi visibility -> test_api.py test_role_gates, test_userapi_visibility
-  sessions end when the user is deleted or loses a role -> test_cli.py test_del_user_ends_sessions,
-                                     test_config.py test_removing_a_role_ends_the_sessions
+  sessions end when the user is deleted (CLI) -> test_cli.py test_del_user_ends_sessions (the web and
+                                     REST ways: test_sessions_end_when_a_role_goes_or_the_user here)
+  home page counts by role         -> test_pages.py test_home_logged_in, test_home_counts_of_an_admin
+  tag write scopes in the API      -> test_api.py test_tag_job_running, test_start_job_tag_scope_not_writable_*
 
 Everything made here is called sec*, jobs have jobIds 796000..796999 on clusters heron and secx.
 """
