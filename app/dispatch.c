@@ -244,7 +244,9 @@ void dispatch_request(struct arena *a, char **envp, req_read_fn read_fn, void *r
 	}
 	log_set_request(r.request_id);
 	if (status) {
-		log_info("%s %.200s: %d (%s)", r.method_name, r.uri, status, r.error);
+		/* the path only: a query string may carry a credential (/jwt-login?login-token=) */
+		log_info("%s %.200s%s: %d (%s)", r.method_name, r.path ? r.path : "(no path)", r.query ? "?..." : "",
+			 status, r.error);
 		page_error(&r, &w, status, r.error);
 	} else {
 		route_and_run(&r, &w);
