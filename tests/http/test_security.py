@@ -866,3 +866,26 @@ def test_sessions_end_when_a_role_goes_or_the_user(js, site, tok, how):
     for c in cs:
         assert_login_page(js.get("/", c))
     js.sql("DELETE FROM hpc_user WHERE username = %s" % q(name))
+
+
+def test_refused_requests_do_not_log_query_credentials(js):
+    """a request refused before routing is logged by its path: /jwt-login carries its token in the query"""
+    secret = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWMifQ.sec-not-to-be-logged"
+    mark = len(js.log_text())
+    for uri, body in (("/jwt-login?login-token=%s&x=%%zz" % secret, b""),
+                      ("/jwt-login?login-token=%s" % secret, b"x" * (MAX_BODY + 1))):
+        r = js.fcgi("POST", uri, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status in (400, 413), r
+    log = js.log_text()[mark:]
+    assert "/jwt-login?..." in log, log
+    assert "sec-not-to-be-logged" not in log and "login-token" not in log, log
+
+
+@pytest.mark.parametrize("path", ["/monitoring/users/", "/monitoring/projects/"])
+def test_xss_in_users_and_projects_filters(js, site, path):
+    a = site["clients"]["admin"]
+    for param in JOBLIST_PARAMS + ["name"]:
+        for p in XSS:
+            r = js.get(path, a, params={param: p})
+            assert r.status_code in (200, 400), show(r)
+            assert_no_raw(r, "%s?%s=" % (path, param))
