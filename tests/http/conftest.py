@@ -459,9 +459,13 @@ class Site:
 
     def login(self, who="user", client=None, redirect=None):
         """A requests.Session logged in as USERS[who]."""
+        name, pw, _ = USERS[who]
+        return self.login_as(name, pw, client, redirect)
+
+    def login_as(self, name, pw, client=None, redirect=None):
+        """A requests.Session logged in with this name and password."""
         c = client or requests.Session()
         _, token = self.login_form(c)
-        name, pw, _ = USERS[who]
         data = {"username": name, "password": pw, "csrf_token": token}
         if redirect is not None:
             data["redirect"] = redirect

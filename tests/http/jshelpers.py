@@ -13,6 +13,7 @@ import socket
 import struct
 import subprocess
 import time
+import zlib
 
 FCGI_VERSION = 1
 FCGI_BEGIN_REQUEST, FCGI_ABORT_REQUEST, FCGI_END_REQUEST = 1, 2, 3
@@ -222,6 +223,18 @@ def find_cookie(values, name):
         if n == name:
             return val, attrs
     return None
+
+
+# --- files -----------------------------------------------------------------
+
+def png_bytes(w=2, h=2, pad=0):
+    """a valid w x h RGB PNG; pad: a tEXt chunk of that many bytes"""
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    raw = b"".join(b"\x00" + b"\x10\x80\xf0" * w for _ in range(h))
+    extra = chunk(b"tEXt", b"pad\x00" + b"x" * pad) if pad else b""
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + extra +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 # --- processes -------------------------------------------------------------

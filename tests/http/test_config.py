@@ -10,18 +10,15 @@ import json
 import os
 import re
 import shutil
-import struct
 import time
-import zlib
 
 import jwt
 import pytest
-import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from apihelpers import archived_job, env_value, import_jobs
 from conftest import MAX_BODY, USERS
-from jshelpers import csrf_from, show, tidy_errors
+from jshelpers import csrf_from, png_bytes, show, tidy_errors
 
 PREFIX = "cfgtest-"
 JWT_MAX_AGE = 2000 * 3600  # auth.jwts.max-age "2000h" in the suite's config
@@ -34,14 +31,6 @@ def token_of(js, client):
     r = js.get("/config/", client)
     assert r.status_code == 200, show(r)
     return csrf_from(r.text)
-
-
-def login_as(js, name, pw):
-    c = requests.Session()
-    _, t = js.login_form(c)
-    r = js.post("/login", c, data={"username": name, "password": pw, "csrf_token": t})
-    assert r.status_code == 302, show(r)
-    return c
 
 
 def err_json(r, status):
@@ -78,14 +67,6 @@ def settings_of(js, name):
                   % name.replace("'", "''"))
     return json.loads(rows)
 
-
-def png_bytes(w=2, h=2, pad=0):
-    def chunk(t, d):
-        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
-    raw = b"".join(b"\x00" + b"\x10\x80\xf0" * w for _ in range(h))
-    extra = chunk(b"tEXt", b"pad\x00" + b"x" * pad) if pad else b""
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + extra +
-            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="#08f"/></svg>'
@@ -271,7 +252,7 @@ def test_create_user_rules(js, admin_client):
     assert r.status_code == 200, show(r)
     assert js.sql("SELECT password IS NULL FROM hpc_user WHERE username = '%sapi'" % PREFIX) == "t"
     # the user can log in
-    login_as(js, PREFIX + "u1", "pw-u1-Secret")
+    js.login_as(PREFIX + "u1", "pw-u1-Secret")
     # refusals
     for fields, status, says in (
         (dict(username="", password="x", role="user"), 400, "username"),
@@ -341,7 +322,7 @@ def test_removing_a_role_ends_the_sessions(js, admin_client):
     name, pw = PREFIX + "sess", "pw-sess-Secret"
     js.post("/config/users/", admin_client, data={"username": name, "password": pw, "role": "user", "csrf_token": t})
     js.post("/config/user/" + name, admin_client, data={"add-role": "support", "csrf_token": t})
-    c1, c2 = login_as(js, name, pw), login_as(js, name, pw)
+    c1, c2 = js.login_as(name, pw), js.login_as(name, pw)
     assert js.get("/", c1).status_code == 200 and js.sessions(name) == 2
     # adding a role keeps them
     r = js.post("/config/user/" + name, admin_client, data={"add-role": "manager", "csrf_token": t})
@@ -358,7 +339,7 @@ def test_delete_user(js, admin_client):
     t = token_of(js, admin_client)
     name, pw = PREFIX + "del", "pw-del-Secret"
     js.post("/config/users/", admin_client, data={"username": name, "password": pw, "role": "user", "csrf_token": t})
-    c = login_as(js, name, pw)
+    c = js.login_as(name, pw)
     js.post("/frontend/configuration/", c, data={"key": "k", "value": "1", "csrf_token": token_of(js, c)})
     assert js.sessions(name) == 1 and settings_of(js, name) == {"k": 1}
     r = js.request("DELETE", "/config/users/", admin_client, data={"username": name, "csrf_token": t})

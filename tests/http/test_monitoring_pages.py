@@ -14,7 +14,6 @@ import re
 import time
 
 import pytest
-import requests
 
 from conftest import run_jobscope
 from jshelpers import show, tidy_errors
@@ -86,11 +85,7 @@ def cleanup(js):
 
 
 def login_as(js, name):
-    c = requests.Session()
-    _, token = js.login_form(c)
-    r = js.post("/login", c, data={"username": name, "password": ACCOUNTS[name][0], "csrf_token": token})
-    assert r.status_code == 302, show(r)
-    return c
+    return js.login_as(name, ACCOUNTS[name][0])
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,6 @@ Already covered elsewhere (not repeated here):
 Everything made here is called sec*, jobs have jobIds 796000..796999 on clusters heron and secx.
 """
 
-import base64
 import json
 import os
 import re
@@ -57,7 +56,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from apihelpers import Second, Tokens, archived_job, err_of, import_jobs
 from conftest import MAX_BODY, SRCDIR, USERS, run_jobscope
-from jshelpers import cookie_attrs, csrf_from, show
+from jshelpers import cookie_attrs, csrf_from, png_bytes, show
 
 NOW = int(time.time())
 PW = "sec-Secret-9"
@@ -101,15 +100,6 @@ def route_id(rt):
     return "%s %s" % (rt[0], rt[1])
 
 
-def png():
-    import struct
-    import zlib
-
-    def chunk(t, d):
-        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) +
-            chunk(b"IDAT", zlib.compress(b"\x00\x10\x80\xf0")) + chunk(b"IEND", b""))
-
 
 # A request per route that would change something (or reveal something) if it got through.
 # Values are functions of the context (ids of the victim job and user); "form" is sent
@@ -135,7 +125,7 @@ SAMPLES = {
     ("POST", "/config/form/user/edit"): lambda c: {"form": {"username": "secvictim", "op": "add-role", "value": "admin"}},
     ("POST", "/config/form/user/jwt"): lambda c: {"form": {"username": "secvictim"}},
     ("POST", "/config/form/notice"): lambda c: {"form": {"new-content": "sec: pwned"}},
-    ("POST", "/config/form/logo"): lambda c: {"files": {"logo": ("logo.png", png(), "image/png")}},
+    ("POST", "/config/form/logo"): lambda c: {"files": {"logo": ("logo.png", png_bytes(), "image/png")}},
     ("POST", "/config/form/logo/delete"): lambda c: {"form": {}},
     ("GET", "/img/logo"): lambda c: {},
     ("GET", "/config/roles/"): lambda c: {},
@@ -257,19 +247,11 @@ def site(js):
     db_id = int(js.sql("SELECT id FROM job WHERE job_id = 796001"))
     js.sql("INSERT INTO tag (tag_type, tag_name, tag_scope) VALUES ('sec', 'victim', 'global')")
     js.sql("INSERT INTO jobtag (job_id, tag_id) SELECT %d, id FROM tag WHERE tag_type = 'sec'" % db_id)
-    clients = {name: login(js, name, PW) for name in ACCOUNTS}
+    clients = {name: js.login_as(name, PW) for name in ACCOUNTS}
     clients["admin"] = js.login("admin")
     ctx = {"job_id": 796001, "db_id": db_id, "start": start, "clients": clients}
     yield ctx
     cleanup(js)
-
-
-def login(js, name, pw):
-    c = requests.Session()
-    _, t = js.login_form(c)
-    r = js.post("/login", c, data={"username": name, "password": pw, "csrf_token": t})
-    assert r.status_code == 302, show(r)
-    return c
 
 
 def send(js, rt, ctx, client=None, headers=None, csrf=None, query=None):
@@ -836,7 +818,7 @@ def test_navigation_by_role(js, site):
 
 def _victim_sessions(js, name):
     run_jobscope(["-config", js.config, "-add-user", "%s:user,support:%s" % (name, PW)], cwd=js.T)
-    cs = [login(js, name, PW) for _ in range(2)]
+    cs = [js.login_as(name, PW) for _ in range(2)]
     assert js.sessions(name) == 2
     return cs
 
