@@ -16,6 +16,7 @@
 #include "svg.h"
 #include "tmpl.h"
 #include "usercfg.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -352,6 +353,82 @@ static void add_tags(struct req *r, struct json_object *rows)
 	}
 }
 
+/* The planner's estimate of a filter's size, kept a while per worker: the
+ * page marks it as an estimate anyway, and asking costs a round trip and a
+ * plan per page.  The key is the count query with its parameters, so the
+ * viewer's role scope is part of it. */
+#define ESTIMATE_SLOTS 64
+#define ESTIMATE_SECONDS 60
+static struct {
+	char *key;
+	size_t keylen;
+	time_t at;
+	double estimate;
+} estimates[ESTIMATE_SLOTS];
+
+static const char *estimate_key(const struct sqlq *q, size_t *len)
+{
+	struct buf k;
+	buf_init_arena(&k, q->a);
+	buf_add(&k, q->sql.data, q->sql.len + 1);
+	for (int i = 0; i < q->nparams; i++)
+		buf_add(&k, q->params[i], strlen(q->params[i]) + 1);
+	*len = k.len;
+	return k.data;
+}
+
+static double estimate_lookup(const char *key, size_t len, time_t now)
+{
+	for (size_t i = 0; i < ESTIMATE_SLOTS; i++)
+		if (estimates[i].key && estimates[i].keylen == len && now - estimates[i].at < ESTIMATE_SECONDS &&
+		    now >= estimates[i].at && memcmp(estimates[i].key, key, len) == 0)
+			return estimates[i].estimate;
+	return -1;
+}
+
+static void estimate_store(const char *key, size_t len, time_t now, double estimate)
+{
+	size_t slot = 0;
+	for (size_t i = 0; i < ESTIMATE_SLOTS; i++) {
+		if (!estimates[i].key || (estimates[i].keylen == len && memcmp(estimates[i].key, key, len) == 0)) {
+			slot = i;
+			break;
+		}
+		if (estimates[i].at < estimates[slot].at)
+			slot = i; /* else the oldest goes */
+	}
+	free(estimates[slot].key);
+	estimates[slot].key = xmalloc(len);
+	memcpy(estimates[slot].key, key, len);
+	estimates[slot].keylen = len;
+	estimates[slot].at = now;
+	estimates[slot].estimate = estimate;
+}
+
+static double plan_estimate(struct req *r, const struct sqlq *c)
+{
+	size_t klen;
+	const char *key = estimate_key(c, &klen);
+	time_t now = time(NULL);
+	double estimate = estimate_lookup(key, klen, now);
+	if (estimate >= 0)
+		return estimate;
+	PGresult *eres = db_query_once(r->a, c->sql.data, c->nparams, c->params);
+	if (eres && PQntuples(eres) == 1) {
+		char perr[64];
+		const char *plan = PQgetvalue(eres, 0, 0);
+		struct json_object *pj = jsonio_parse(plan, strlen(plan), perr, sizeof(perr));
+		struct json_object *plan_rows = jsonio_get(jsonio_get(pj ? json_object_array_get_idx(pj, 0) : NULL, "Plan"), "Plan Rows");
+		if (plan_rows)
+			estimate = json_object_get_double(plan_rows);
+		if (pj)
+			json_object_put(pj);
+	}
+	if (estimate >= 0)
+		estimate_store(key, klen, now, estimate);
+	return estimate;
+}
+
 int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sort *s,
 		 const struct joblist_page *p, struct json_object *model, char *err, size_t errlen)
 {
@@ -420,18 +497,7 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 	sqlq_init(&c, r->a);
 	buf_adds(&c.sql, "EXPLAIN (FORMAT JSON) SELECT 1 FROM job WHERE true");
 	jobquery_where(&c, f, r->user);
-	PGresult *eres = db_query_once(r->a, c.sql.data, c.nparams, c.params);
-	double estimate = -1;
-	if (eres && PQntuples(eres) == 1) {
-		char perr[64];
-		const char *plan = PQgetvalue(eres, 0, 0);
-		struct json_object *pj = jsonio_parse(plan, strlen(plan), perr, sizeof(perr));
-		struct json_object *plan_rows = jsonio_get(jsonio_get(pj ? json_object_array_get_idx(pj, 0) : NULL, "Plan"), "Plan Rows");
-		if (plan_rows)
-			estimate = json_object_get_double(plan_rows);
-		if (pj)
-			json_object_put(pj);
-	}
+	double estimate = plan_estimate(r, &c);
 	if (estimate > JOBLIST_COUNT_CAP) {
 		/* two significant digits: the estimate is no more precise than that */
 		double mag = pow(10, floor(log10(estimate)) - 1);
