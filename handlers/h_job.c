@@ -44,23 +44,95 @@
 #define CACHE_BYTES ((size_t)256 << 20)
 #define RUNNING_CACHE_SECONDS 60
 
+/* The rendered plots, statistics table and roofline of the data, per view
+ * (zoom, scope, background): the data of an entry never changes while it
+ * is kept, so neither do they, and rendering them is most of a page's cost. */
+#define VIEWS_PER_ENTRY 8
+
+struct view {
+	char *key;                 /* "from|to|scope|background" */
+	struct json_object *model; /* the keys data_model adds, shared read-only */
+	size_t bytes;
+	unsigned long used;
+};
+
 struct cached {
 	char key[1024];
 	struct jobdata *d;
-	size_t bytes;
+	size_t bytes;        /* the data and its views */
 	unsigned long used;
 	time_t expires;      /* 0: never (archived data does not change) */
+	struct view views[VIEWS_PER_ENTRY];
 };
 static struct cached cache[CACHE_ENTRIES];
 static unsigned long cache_clock;
+
+static void cache_drop(struct cached *c)
+{
+	jobdata_free(c->d);
+	for (size_t v = 0; v < VIEWS_PER_ENTRY; v++) {
+		free(c->views[v].key);
+		if (c->views[v].model)
+			json_object_put(c->views[v].model);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+static struct cached *cache_entry_of(const struct jobdata *d)
+{
+	for (size_t i = 0; i < CACHE_ENTRIES; i++)
+		if (cache[i].d == d)
+			return &cache[i];
+	return NULL;
+}
+
+static struct json_object *view_get(struct cached *c, const char *key)
+{
+	for (size_t v = 0; c && v < VIEWS_PER_ENTRY; v++)
+		if (c->views[v].key && strcmp(c->views[v].key, key) == 0) {
+			c->views[v].used = ++cache_clock;
+			return c->views[v].model;
+		}
+	return NULL;
+}
+
+/* keep model (a reference is taken) unless the data budget is spent */
+static void view_put(struct cached *c, const char *key, struct json_object *model, size_t bytes)
+{
+	if (!c)
+		return;
+	size_t total = 0;
+	for (size_t i = 0; i < CACHE_ENTRIES; i++)
+		total += cache[i].bytes;
+	if (total + bytes > CACHE_BYTES)
+		return;
+	struct view *slot = &c->views[0];
+	for (size_t v = 0; v < VIEWS_PER_ENTRY; v++) {
+		if (!c->views[v].key) {
+			slot = &c->views[v];
+			break;
+		}
+		if (c->views[v].used < slot->used)
+			slot = &c->views[v];
+	}
+	if (slot->key) {
+		c->bytes -= slot->bytes;
+		free(slot->key);
+		json_object_put(slot->model);
+	}
+	slot->key = xstrdup(key);
+	slot->model = json_object_get(model);
+	slot->bytes = bytes;
+	slot->used = ++cache_clock;
+	c->bytes += bytes;
+}
 
 static struct jobdata *cache_get(const char *key)
 {
 	for (size_t i = 0; i < CACHE_ENTRIES; i++)
 		if (cache[i].d && strcmp(cache[i].key, key) == 0) {
 			if (cache[i].expires && time(NULL) >= cache[i].expires) {
-				jobdata_free(cache[i].d);
-				memset(&cache[i], 0, sizeof(cache[i]));
+				cache_drop(&cache[i]);
 				return NULL;
 			}
 			cache[i].used = ++cache_clock;
@@ -98,8 +170,7 @@ static void cache_put(const char *key, struct jobdata *d, time_t expires)
 			return;
 		}
 		total -= cache[victim].bytes;
-		jobdata_free(cache[victim].d);
-		memset(&cache[victim], 0, sizeof(cache[victim]));
+		cache_drop(&cache[victim]);
 	}
 }
 
@@ -477,27 +548,11 @@ static int cmp_metric(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* the plots, the statistics table and the roofline */
-static void data_model(struct req *r, const struct jobrow *j, const struct subcluster *sc,
-		       struct jobdata *d, struct json_object *m)
+/* the plots, the statistics table and the roofline of one view, into m */
+static size_t data_render(struct req *r, const struct jobrow *j, const struct subcluster *sc, struct jobdata *d,
+			  struct json_object *m, int64_t from, int64_t to, const char *want_scope, bool color_bg)
 {
-	/* zoom: from/to in seconds since the start */
-	int64_t from = 0, to = 0, v;
-	const char *pf = req_param(r, "from"), *pt = req_param(r, "to");
-	if (pf && str_to_i64(pf, 0, INT32_MAX, &v) == 0)
-		from = v;
-	if (pt && str_to_i64(pt, 1, INT32_MAX, &v) == 0 && v > from)
-		to = v;
-	if (from || to) {
-		json_object_object_add(m, "zoomed", json_object_new_boolean(1));
-		add_s(m, "zoom_range", arena_printf(r->a, "%llds – %llds", (long long)from, (long long)to));
-	}
-	const char *want_scope = req_param(r, "scope");
-	/* the viewer's settings: plots per row, threshold background */
-	struct json_object *ucfg = usercfg_load(r);
-	bool color_bg = usercfg_color_background(ucfg);
-	add_s(m, "plot_col_class", usercfg_plot_col_class(usercfg_plots_per_row(ucfg)));
-
+	size_t bytes = 0;
 	/* one entry per metric: the wanted scope, else node, else the coarsest there is */
 	struct jobdata_metric **pick = arena_calloc(r->a, d->nmetrics + 1, sizeof(*pick));
 	size_t np = 0;
@@ -571,6 +626,7 @@ static void data_model(struct req *r, const struct jobrow *j, const struct subcl
 		add_s(p, "name", mt->name);
 		add_s(p, "scope", mt->scope);
 		add_markup(p, "svg", &b);
+		bytes += b.len + 128;
 		json_object_array_add(plots, p);
 	}
 	json_object_object_add(m, "has_plots", json_object_new_boolean(json_object_array_length(plots) > 0));
@@ -620,6 +676,7 @@ static void data_model(struct req *r, const struct jobrow *j, const struct subcl
 				add_s(c, "avg", isfinite(st.avg) ? arena_printf(r->a, "%.2f", st.avg) : "–");
 				add_s(c, "max", isfinite(st.max) ? arena_printf(r->a, "%.2f", st.max) : "–");
 				json_object_array_add(cells, c);
+				bytes += 160;
 			}
 			json_object_object_add(row, "cells", cells);
 			json_object_array_add(hosts, row);
@@ -658,7 +715,44 @@ static void data_model(struct req *r, const struct jobrow *j, const struct subcl
 			.flops_scalar = sc->flop_rate_scalar.value * scale_fs,
 			.flops_simd = sc->flop_rate_simd.value * scale_fv, .intensity = x, .perf = y, .n = n});
 		add_markup(m, "roofline_svg", &b);
+		bytes += b.len;
 	}
+	return bytes;
+}
+
+/* the data part of the page: rendered once per view and kept with the data */
+static void data_model(struct req *r, const struct jobrow *j, const struct subcluster *sc,
+		       struct jobdata *d, struct json_object *m)
+{
+	/* zoom: from/to in seconds since the start */
+	int64_t from = 0, to = 0, v;
+	const char *pf = req_param(r, "from"), *pt = req_param(r, "to");
+	if (pf && str_to_i64(pf, 0, INT32_MAX, &v) == 0)
+		from = v;
+	if (pt && str_to_i64(pt, 1, INT32_MAX, &v) == 0 && v > from)
+		to = v;
+	if (from || to) {
+		json_object_object_add(m, "zoomed", json_object_new_boolean(1));
+		add_s(m, "zoom_range", arena_printf(r->a, "%llds – %llds", (long long)from, (long long)to));
+	}
+	const char *want_scope = req_param(r, "scope");
+	/* the viewer's settings: plots per row, threshold background */
+	struct json_object *ucfg = usercfg_load(r);
+	bool color_bg = usercfg_color_background(ucfg);
+	add_s(m, "plot_col_class", usercfg_plot_col_class(usercfg_plots_per_row(ucfg)));
+
+	/* the job's id is in the zoom links: part of the key with the view */
+	const char *key = arena_printf(r->a, "%s|%lld|%lld|%s|%d", j->id, (long long)from, (long long)to,
+				       want_scope ? want_scope : "", color_bg);
+	struct cached *ce = cache_entry_of(d);
+	struct json_object *dm = view_get(ce, key);
+	if (!dm) {
+		dm = arena_cleanup_add(r->a, jsonio_put, json_object_new_object());
+		size_t bytes = data_render(r, j, sc, d, dm, from, to, want_scope, color_bg);
+		view_put(ce, key, dm, bytes + strlen(key));
+	}
+	json_object_object_foreach(dm, k, val)
+		json_object_object_add(m, k, json_object_get(val));
 }
 
 int h_job_show(struct req *r, struct resp *w)
