@@ -19,6 +19,7 @@
 #include "xalloc.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,45 @@ static void row_plots(struct req *r, struct json_object *o, const char *cluster,
 	json_object_object_add(o, "sparklines", sparks);
 }
 
+/* A row's footprint bars and sparklines, kept per worker: they follow from
+ * the row's cluster, subcluster, footprint and preview and the list's
+ * metrics, which make the key, so a changed row (a preview computed, new
+ * footprint values) misses and is drawn anew.  Thresholds come from the
+ * cluster configuration, which a reload gives to new workers.  One slot per
+ * job id modulo the table size; keys (mostly the preview text) beyond
+ * PLOTS_MAX_KEY bytes are not kept, which bounds the memory. */
+#define PLOTS_SLOTS 1024
+#define PLOTS_MAX_KEY 8192
+struct plots_slot {
+	char *key;
+	size_t keylen;
+	struct json_object *footprint, *sparklines; /* shared read-only with the page models */
+};
+static struct plots_slot plots_cache[PLOTS_SLOTS];
+
+static void plots_slot_clear(struct plots_slot *ps)
+{
+	free(ps->key);
+	if (ps->footprint)
+		json_object_put(ps->footprint);
+	if (ps->sparklines)
+		json_object_put(ps->sparklines);
+	memset(ps, 0, sizeof(*ps));
+}
+
+static const char *plots_key(struct req *r, PGresult *res, int i, const char *const *list_metrics, size_t *len)
+{
+	struct buf k;
+	buf_init_arena(&k, r->a);
+	static const int cols[] = {C_CLUSTER, C_SUB, C_FOOTPRINT, C_PREVIEW};
+	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+		buf_add(&k, PQgetvalue(res, i, cols[c]), (size_t)PQgetlength(res, i, cols[c]) + 1);
+	for (size_t m = 0; list_metrics[m]; m++)
+		buf_add(&k, list_metrics[m], strlen(list_metrics[m]) + 1);
+	*len = k.len;
+	return k.data;
+}
+
 static struct json_object *row_model(struct req *r, PGresult *res, int i, const char *const *list_metrics)
 {
 	struct json_object *o = json_object_new_object();
@@ -299,8 +339,17 @@ static struct json_object *row_model(struct req *r, PGresult *res, int i, const 
 			add_s(o, "job_name", name);
 		}
 	}
-	char err[128];
 	const char *fp = PQgetvalue(res, i, C_FOOTPRINT), *pv = PQgetvalue(res, i, C_PREVIEW);
+	size_t klen;
+	const char *key = plots_key(r, res, i, list_metrics, &klen);
+	struct plots_slot *ps = &plots_cache[(uint64_t)atoll(PQgetvalue(res, i, C_ID)) % PLOTS_SLOTS];
+	if (ps->key && ps->keylen == klen && memcmp(ps->key, key, klen) == 0) {
+		if (ps->footprint)
+			json_object_object_add(o, "footprint_svg", json_object_get(ps->footprint));
+		json_object_object_add(o, "sparklines", json_object_get(ps->sparklines));
+		return o;
+	}
+	char err[128];
 	struct json_object *fpo = jsonio_parse(fp, strlen(fp), err, sizeof(err));
 	struct json_object *pvo = *pv ? jsonio_parse(pv, strlen(pv), err, sizeof(err)) : NULL;
 	row_plots(r, o, PQgetvalue(res, i, C_CLUSTER), PQgetvalue(res, i, C_SUB), fpo, pvo, list_metrics);
@@ -308,6 +357,14 @@ static struct json_object *row_model(struct req *r, PGresult *res, int i, const 
 		json_object_put(fpo);
 	if (pvo)
 		json_object_put(pvo);
+	if (klen <= PLOTS_MAX_KEY) {
+		plots_slot_clear(ps);
+		ps->key = xmalloc(klen);
+		memcpy(ps->key, key, klen);
+		ps->keylen = klen;
+		ps->footprint = jsonio_get(o, "footprint_svg") ? json_object_get(jsonio_get(o, "footprint_svg")) : NULL;
+		ps->sparklines = json_object_get(jsonio_get(o, "sparklines"));
+	}
 	return o;
 }
 
