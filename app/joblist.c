@@ -513,7 +513,7 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 	}
 	buf_addf(&q.sql, " ORDER BY %s %s, job.id %s LIMIT %d", expr, desc ? "DESC" : "ASC",
 		 desc ? "DESC" : "ASC", p->items_per_page + 1);
-	PGresult *res = db_query_once(r->a, q.sql.data, q.nparams, q.params);
+	PGresult *res = db_query_text(r->a, q.sql.data, q.nparams, q.params);
 	if (!res) {
 		snprintf(err, errlen, "the job list query failed: %s", db_last_error());
 		return -1;
