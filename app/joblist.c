@@ -147,9 +147,10 @@ static const char *page_url(struct req *r, const char *cursor_key, const char *c
 	"job.walltime, job.num_nodes, coalesce(job.num_hwthreads, 0), coalesce(job.num_acc, 0), " \
 	"job.energy, coalesce(job.array_job_id, 0), coalesce(job.meta_data->>'jobName', ''), "    \
 	"coalesce(job.footprint::text, '{}'), coalesce(job.preview::text, ''), job.monitoring_status, "
+/* then the row's tags that the viewer may see (tags_column), then the sort value */
 enum { C_ID, C_JOBID, C_CLUSTER, C_SUB, C_PART, C_PROJECT, C_USER, C_SHARED, C_STATE, C_START,
        C_DURATION, C_WALLTIME, C_NODES, C_HWT, C_ACC, C_ENERGY, C_ARRAY, C_NAME, C_FOOTPRINT,
-       C_PREVIEW, C_MSTATUS, C_SORTVAL };
+       C_PREVIEW, C_MSTATUS, C_TAGS, C_SORTVAL };
 
 static void add_s(struct json_object *o, const char *k, const char *v)
 {
@@ -368,46 +369,44 @@ static struct json_object *row_model(struct req *r, PGresult *res, int i, const 
 	return o;
 }
 
-static const char sql_tags[] =
-	"SELECT jt.job_id, t.id, t.tag_type, t.tag_name, t.tag_scope FROM jobtag jt JOIN tag t ON t.id = jt.tag_id "
-	"WHERE jt.job_id = ANY($1::bigint[]) AND (t.tag_scope = 'global' OR t.tag_scope = $2 OR "
-	"(t.tag_scope = 'admin' AND $3::bool)) ORDER BY t.tag_type, t.tag_name";
-
-static void add_tags(struct req *r, struct json_object *rows)
+/* The tags of a row, as [[id, type, name, scope], ...] in the list query's
+ * own row (one round trip fewer than a query of their own; the list query is
+ * prepared, so the subquery's planning is paid once): global ones, the
+ * viewer's private ones, admin ones for support and admin. */
+static void tags_column(struct sqlq *q, const struct user *viewer)
 {
-	size_t n = json_object_array_length(rows);
-	if (n == 0)
+	unsigned lvl = viewer ? auth_level(viewer->roles) : 0;
+	buf_adds(&q->sql, "(SELECT jsonb_agg(jsonb_build_array(t.id::text, t.tag_type, t.tag_name, t.tag_scope) "
+			  "ORDER BY t.tag_type, t.tag_name)::text FROM jobtag jt JOIN tag t ON t.id = jt.tag_id "
+			  "WHERE jt.job_id = job.id AND (t.tag_scope = 'global' OR t.tag_scope = ");
+	sqlq_param(q, viewer ? viewer->username : "", NULL);
+	buf_adds(&q->sql, " OR (t.tag_scope = 'admin' AND ");
+	sqlq_param(q, lvl >= ROLE_SUPPORT ? "t" : "f", "::bool");
+	buf_adds(&q->sql, "))), ");
+}
+
+static void row_tags(struct json_object *row, const char *text)
+{
+	if (!*text)
 		return;
-	struct buf ids;
-	buf_init_arena(&ids, r->a);
-	buf_addch(&ids, '{');
-	for (size_t i = 0; i < n; i++)
-		buf_addf(&ids, "%s%s", i ? "," : "", jsonio_str(json_object_array_get_idx(rows, i), "id"));
-	buf_addch(&ids, '}');
-	unsigned lvl = r->user ? auth_level(r->user->roles) : 0;
-	const char *p[] = {ids.data, r->user ? r->user->username : "", lvl >= ROLE_SUPPORT ? "t" : "f"};
-	PGresult *res = db_query(r->a, sql_tags, 3, p);
-	if (!res)
-		return;
-	for (int k = 0; k < PQntuples(res); k++) {
-		const char *jid = PQgetvalue(res, k, 0);
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *row = json_object_array_get_idx(rows, i);
-			if (strcmp(jsonio_str(row, "id"), jid) != 0)
-				continue;
-			struct json_object *tags = jsonio_get(row, "tags");
-			if (!tags) {
-				tags = json_object_new_array();
-				json_object_object_add(row, "tags", tags);
-			}
-			struct json_object *t = json_object_new_object();
-			add_s(t, "id", PQgetvalue(res, k, 1));
-			add_s(t, "type", PQgetvalue(res, k, 2));
-			add_s(t, "name", PQgetvalue(res, k, 3));
-			add_s(t, "scope", PQgetvalue(res, k, 4));
-			json_object_array_add(tags, t);
-		}
+	char err[64];
+	struct json_object *arr = jsonio_parse(text, strlen(text), err, sizeof(err));
+	size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	struct json_object *tags = n ? json_object_new_array_ext((int)n) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 4)
+			continue;
+		struct json_object *t = json_object_new_object();
+		static const char *const keys[] = {"id", "type", "name", "scope"};
+		for (size_t k = 0; k < 4; k++)
+			add_s(t, keys[k], json_object_get_string(json_object_array_get_idx(e, k)));
+		json_object_array_add(tags, t);
 	}
+	if (tags)
+		json_object_object_add(row, "tags", tags);
+	if (arr)
+		json_object_put(arr);
 }
 
 /* The planner's estimate of a filter's size, kept a while per worker: the
@@ -502,7 +501,9 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 
 	struct sqlq q;
 	sqlq_init(&q, r->a);
-	buf_addf(&q.sql, "SELECT " LIST_COLUMNS "%s FROM job WHERE true", expr);
+	buf_adds(&q.sql, "SELECT " LIST_COLUMNS);
+	tags_column(&q, r->user);
+	buf_addf(&q.sql, "%s FROM job WHERE true", expr);
 	jobquery_where(&q, f, r->user);
 	if (cv) {
 		buf_addf(&q.sql, " AND (%s, job.id) %c (", expr, desc ? '<' : '>');
@@ -526,9 +527,10 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 	struct json_object *rows = json_object_new_array_ext(n);
 	for (int k = 0; k < n; k++) {
 		int i = backwards ? n - 1 - k : k;
-		json_object_array_add(rows, row_model(r, res, i, list_metrics));
+		struct json_object *row = row_model(r, res, i, list_metrics);
+		row_tags(row, PQgetvalue(res, i, C_TAGS));
+		json_object_array_add(rows, row);
 	}
-	add_tags(r, rows);
 	json_object_object_add(model, "jobs", rows);
 	struct json_object *lm = json_object_new_array();
 	for (size_t k = 0; list_metrics[k]; k++)
