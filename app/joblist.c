@@ -427,8 +427,12 @@ static const char *estimate_key(const struct sqlq *q, size_t *len)
 	struct buf k;
 	buf_init_arena(&k, q->a);
 	buf_add(&k, q->sql.data, q->sql.len + 1);
-	for (int i = 0; i < q->nparams; i++)
-		buf_add(&k, q->params[i], strlen(q->params[i]) + 1);
+	for (int i = 0; i < q->nparams; i++) {
+		if (q->params[i])
+			buf_add(&k, q->params[i], strlen(q->params[i]) + 1);
+		else
+			buf_add(&k, "\377", 1); /* SQL NULL: no text has this byte (UTF-8) */
+	}
 	*len = k.len;
 	return k.data;
 }
