@@ -23,9 +23,19 @@ void db_setup(const char *ci)
 	conninfo = xstrdup(ci ? ci : "");
 }
 
+static struct {
+	char *sql; /* NULL: free slot */
+	unsigned long used;
+} texts[DB_MAX_TEXTS];
+static unsigned long texts_clock;
+
 static void forget_prepared(void)
 {
 	nprepared = 0;
+	for (size_t i = 0; i < DB_MAX_TEXTS; i++) {
+		free(texts[i].sql);
+		texts[i].sql = NULL;
+	}
 }
 
 static void notice_quiet(void *arg, const char *msg)
@@ -149,6 +159,44 @@ PGresult *db_query(struct arena *a, const char *sql, int n, const char *const *p
 		return check(a, res, sql);
 	}
 	return NULL;
+}
+
+PGresult *db_query_text(struct arena *a, const char *sql, int n, const char *const *params)
+{
+	PGconn *c = db_conn();
+	if (!c) {
+		snprintf(last_state, sizeof(last_state), "08006");
+		return NULL;
+	}
+	size_t slot = DB_MAX_TEXTS, oldest = 0;
+	for (size_t i = 0; i < DB_MAX_TEXTS; i++) {
+		if (texts[i].sql && strcmp(texts[i].sql, sql) == 0) {
+			slot = i;
+			break;
+		}
+		if (!texts[i].sql || (texts[oldest].sql && texts[i].used < texts[oldest].used))
+			oldest = i;
+	}
+	char name[32];
+	if (slot == DB_MAX_TEXTS) {
+		slot = oldest;
+		snprintf(name, sizeof(name), "t%zu", slot);
+		if (texts[slot].sql) {
+			free(texts[slot].sql);
+			texts[slot].sql = NULL;
+			char dealloc[48];
+			snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", name);
+			PQclear(PQexec(c, dealloc));
+		}
+		PGresult *pr = PQprepare(c, name, sql, n, NULL);
+		if (PQresultStatus(pr) != PGRES_COMMAND_OK)
+			return check(a, pr, sql);
+		PQclear(pr);
+		texts[slot].sql = xstrdup(sql);
+	}
+	snprintf(name, sizeof(name), "t%zu", slot);
+	texts[slot].used = ++texts_clock;
+	return check(a, PQexecPrepared(c, name, n, params, NULL, NULL, 0), sql);
 }
 
 const char *db_last_sqlstate(void) { return last_state; }

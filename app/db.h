@@ -20,6 +20,12 @@ void db_close(void);
 /* Run a parameterised statement; NULL on failure (logged with the SQLSTATE).
  * Text parameters; a NULL entry is SQL NULL. */
 PGresult *db_query(struct arena *a, const char *sql, int nparams, const char *const *params);
+/* The same for SQL built at run time (filters): prepared once per distinct
+ * text, keeping the DB_MAX_TEXTS most recently used per connection (the
+ * least recently used is deallocated), so a repeated query is neither
+ * parsed nor, once PostgreSQL settles on a generic plan, planned again. */
+#define DB_MAX_TEXTS 64
+PGresult *db_query_text(struct arena *a, const char *sql, int nparams, const char *const *params);
 /* The same without preparing (for one-off statements such as migrations). */
 PGresult *db_query_once(struct arena *a, const char *sql, int nparams, const char *const *params);
 /* SQLSTATE of the last failed statement ("" if none), e.g. "23505" unique violation. */

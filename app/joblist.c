@@ -16,8 +16,10 @@
 #include "svg.h"
 #include "tmpl.h"
 #include "usercfg.h"
+#include "xalloc.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,9 +147,10 @@ static const char *page_url(struct req *r, const char *cursor_key, const char *c
 	"job.walltime, job.num_nodes, coalesce(job.num_hwthreads, 0), coalesce(job.num_acc, 0), " \
 	"job.energy, coalesce(job.array_job_id, 0), coalesce(job.meta_data->>'jobName', ''), "    \
 	"coalesce(job.footprint::text, '{}'), coalesce(job.preview::text, ''), job.monitoring_status, "
+/* then the row's tags that the viewer may see (tags_column), then the sort value */
 enum { C_ID, C_JOBID, C_CLUSTER, C_SUB, C_PART, C_PROJECT, C_USER, C_SHARED, C_STATE, C_START,
        C_DURATION, C_WALLTIME, C_NODES, C_HWT, C_ACC, C_ENERGY, C_ARRAY, C_NAME, C_FOOTPRINT,
-       C_PREVIEW, C_MSTATUS, C_SORTVAL };
+       C_PREVIEW, C_MSTATUS, C_TAGS, C_SORTVAL };
 
 static void add_s(struct json_object *o, const char *k, const char *v)
 {
@@ -241,6 +244,45 @@ static void row_plots(struct req *r, struct json_object *o, const char *cluster,
 	json_object_object_add(o, "sparklines", sparks);
 }
 
+/* A row's footprint bars and sparklines, kept per worker: they follow from
+ * the row's cluster, subcluster, footprint and preview and the list's
+ * metrics, which make the key, so a changed row (a preview computed, new
+ * footprint values) misses and is drawn anew.  Thresholds come from the
+ * cluster configuration, which a reload gives to new workers.  One slot per
+ * job id modulo the table size; keys (mostly the preview text) beyond
+ * PLOTS_MAX_KEY bytes are not kept, which bounds the memory. */
+#define PLOTS_SLOTS 1024
+#define PLOTS_MAX_KEY 8192
+struct plots_slot {
+	char *key;
+	size_t keylen;
+	struct json_object *footprint, *sparklines; /* shared read-only with the page models */
+};
+static struct plots_slot plots_cache[PLOTS_SLOTS];
+
+static void plots_slot_clear(struct plots_slot *ps)
+{
+	free(ps->key);
+	if (ps->footprint)
+		json_object_put(ps->footprint);
+	if (ps->sparklines)
+		json_object_put(ps->sparklines);
+	memset(ps, 0, sizeof(*ps));
+}
+
+static const char *plots_key(struct req *r, PGresult *res, int i, const char *const *list_metrics, size_t *len)
+{
+	struct buf k;
+	buf_init_arena(&k, r->a);
+	static const int cols[] = {C_CLUSTER, C_SUB, C_FOOTPRINT, C_PREVIEW};
+	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+		buf_add(&k, PQgetvalue(res, i, cols[c]), (size_t)PQgetlength(res, i, cols[c]) + 1);
+	for (size_t m = 0; list_metrics[m]; m++)
+		buf_add(&k, list_metrics[m], strlen(list_metrics[m]) + 1);
+	*len = k.len;
+	return k.data;
+}
+
 static struct json_object *row_model(struct req *r, PGresult *res, int i, const char *const *list_metrics)
 {
 	struct json_object *o = json_object_new_object();
@@ -298,8 +340,17 @@ static struct json_object *row_model(struct req *r, PGresult *res, int i, const 
 			add_s(o, "job_name", name);
 		}
 	}
-	char err[128];
 	const char *fp = PQgetvalue(res, i, C_FOOTPRINT), *pv = PQgetvalue(res, i, C_PREVIEW);
+	size_t klen;
+	const char *key = plots_key(r, res, i, list_metrics, &klen);
+	struct plots_slot *ps = &plots_cache[(uint64_t)atoll(PQgetvalue(res, i, C_ID)) % PLOTS_SLOTS];
+	if (ps->key && ps->keylen == klen && memcmp(ps->key, key, klen) == 0) {
+		if (ps->footprint)
+			json_object_object_add(o, "footprint_svg", json_object_get(ps->footprint));
+		json_object_object_add(o, "sparklines", json_object_get(ps->sparklines));
+		return o;
+	}
+	char err[128];
 	struct json_object *fpo = jsonio_parse(fp, strlen(fp), err, sizeof(err));
 	struct json_object *pvo = *pv ? jsonio_parse(pv, strlen(pv), err, sizeof(err)) : NULL;
 	row_plots(r, o, PQgetvalue(res, i, C_CLUSTER), PQgetvalue(res, i, C_SUB), fpo, pvo, list_metrics);
@@ -307,49 +358,135 @@ static struct json_object *row_model(struct req *r, PGresult *res, int i, const 
 		json_object_put(fpo);
 	if (pvo)
 		json_object_put(pvo);
+	if (klen <= PLOTS_MAX_KEY) {
+		plots_slot_clear(ps);
+		ps->key = xmalloc(klen);
+		memcpy(ps->key, key, klen);
+		ps->keylen = klen;
+		ps->footprint = jsonio_get(o, "footprint_svg") ? json_object_get(jsonio_get(o, "footprint_svg")) : NULL;
+		ps->sparklines = json_object_get(jsonio_get(o, "sparklines"));
+	}
 	return o;
 }
 
-static const char sql_tags[] =
-	"SELECT jt.job_id, t.id, t.tag_type, t.tag_name, t.tag_scope FROM jobtag jt JOIN tag t ON t.id = jt.tag_id "
-	"WHERE jt.job_id = ANY($1::bigint[]) AND (t.tag_scope = 'global' OR t.tag_scope = $2 OR "
-	"(t.tag_scope = 'admin' AND $3::bool)) ORDER BY t.tag_type, t.tag_name";
-
-static void add_tags(struct req *r, struct json_object *rows)
+/* The tags of a row, as [[id, type, name, scope], ...] in the list query's
+ * own row (one round trip fewer than a query of their own; the list query is
+ * prepared, so the subquery's planning is paid once): global ones, the
+ * viewer's private ones, admin ones for support and admin. */
+static void tags_column(struct sqlq *q, const struct user *viewer)
 {
-	size_t n = json_object_array_length(rows);
-	if (n == 0)
+	unsigned lvl = viewer ? auth_level(viewer->roles) : 0;
+	buf_adds(&q->sql, "(SELECT jsonb_agg(jsonb_build_array(t.id::text, t.tag_type, t.tag_name, t.tag_scope) "
+			  "ORDER BY t.tag_type, t.tag_name)::text FROM jobtag jt JOIN tag t ON t.id = jt.tag_id "
+			  "WHERE jt.job_id = job.id AND (t.tag_scope = 'global' OR t.tag_scope = ");
+	sqlq_param(q, viewer ? viewer->username : "", NULL);
+	buf_adds(&q->sql, " OR (t.tag_scope = 'admin' AND ");
+	sqlq_param(q, lvl >= ROLE_SUPPORT ? "t" : "f", "::bool");
+	buf_adds(&q->sql, "))), ");
+}
+
+static void row_tags(struct json_object *row, const char *text)
+{
+	if (!*text)
 		return;
-	struct buf ids;
-	buf_init_arena(&ids, r->a);
-	buf_addch(&ids, '{');
-	for (size_t i = 0; i < n; i++)
-		buf_addf(&ids, "%s%s", i ? "," : "", jsonio_str(json_object_array_get_idx(rows, i), "id"));
-	buf_addch(&ids, '}');
-	unsigned lvl = r->user ? auth_level(r->user->roles) : 0;
-	const char *p[] = {ids.data, r->user ? r->user->username : "", lvl >= ROLE_SUPPORT ? "t" : "f"};
-	PGresult *res = db_query(r->a, sql_tags, 3, p);
-	if (!res)
-		return;
-	for (int k = 0; k < PQntuples(res); k++) {
-		const char *jid = PQgetvalue(res, k, 0);
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *row = json_object_array_get_idx(rows, i);
-			if (strcmp(jsonio_str(row, "id"), jid) != 0)
-				continue;
-			struct json_object *tags = jsonio_get(row, "tags");
-			if (!tags) {
-				tags = json_object_new_array();
-				json_object_object_add(row, "tags", tags);
-			}
-			struct json_object *t = json_object_new_object();
-			add_s(t, "id", PQgetvalue(res, k, 1));
-			add_s(t, "type", PQgetvalue(res, k, 2));
-			add_s(t, "name", PQgetvalue(res, k, 3));
-			add_s(t, "scope", PQgetvalue(res, k, 4));
-			json_object_array_add(tags, t);
-		}
+	char err[64];
+	struct json_object *arr = jsonio_parse(text, strlen(text), err, sizeof(err));
+	size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	struct json_object *tags = n ? json_object_new_array_ext((int)n) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 4)
+			continue;
+		struct json_object *t = json_object_new_object();
+		static const char *const keys[] = {"id", "type", "name", "scope"};
+		for (size_t k = 0; k < 4; k++)
+			add_s(t, keys[k], json_object_get_string(json_object_array_get_idx(e, k)));
+		json_object_array_add(tags, t);
 	}
+	if (tags)
+		json_object_object_add(row, "tags", tags);
+	if (arr)
+		json_object_put(arr);
+}
+
+/* The planner's estimate of a filter's size, kept a while per worker: the
+ * page marks it as an estimate anyway, and asking costs a round trip and a
+ * plan per page.  The key is the count query with its parameters, so the
+ * viewer's role scope is part of it. */
+#define ESTIMATE_SLOTS 64
+#define ESTIMATE_SECONDS 60
+static struct {
+	char *key;
+	size_t keylen;
+	time_t at;
+	double estimate;
+} estimates[ESTIMATE_SLOTS];
+
+static const char *estimate_key(const struct sqlq *q, size_t *len)
+{
+	struct buf k;
+	buf_init_arena(&k, q->a);
+	buf_add(&k, q->sql.data, q->sql.len + 1);
+	for (int i = 0; i < q->nparams; i++) {
+		if (q->params[i])
+			buf_add(&k, q->params[i], strlen(q->params[i]) + 1);
+		else
+			buf_add(&k, "\377", 1); /* SQL NULL: no text has this byte (UTF-8) */
+	}
+	*len = k.len;
+	return k.data;
+}
+
+static double estimate_lookup(const char *key, size_t len, time_t now)
+{
+	for (size_t i = 0; i < ESTIMATE_SLOTS; i++)
+		if (estimates[i].key && estimates[i].keylen == len && now - estimates[i].at < ESTIMATE_SECONDS &&
+		    now >= estimates[i].at && memcmp(estimates[i].key, key, len) == 0)
+			return estimates[i].estimate;
+	return -1;
+}
+
+static void estimate_store(const char *key, size_t len, time_t now, double estimate)
+{
+	size_t slot = 0;
+	for (size_t i = 0; i < ESTIMATE_SLOTS; i++) {
+		if (!estimates[i].key || (estimates[i].keylen == len && memcmp(estimates[i].key, key, len) == 0)) {
+			slot = i;
+			break;
+		}
+		if (estimates[i].at < estimates[slot].at)
+			slot = i; /* else the oldest goes */
+	}
+	free(estimates[slot].key);
+	estimates[slot].key = xmalloc(len);
+	memcpy(estimates[slot].key, key, len);
+	estimates[slot].keylen = len;
+	estimates[slot].at = now;
+	estimates[slot].estimate = estimate;
+}
+
+static double plan_estimate(struct req *r, const struct sqlq *c)
+{
+	size_t klen;
+	const char *key = estimate_key(c, &klen);
+	time_t now = time(NULL);
+	double estimate = estimate_lookup(key, klen, now);
+	if (estimate >= 0)
+		return estimate;
+	PGresult *eres = db_query_once(r->a, c->sql.data, c->nparams, c->params);
+	if (eres && PQntuples(eres) == 1) {
+		char perr[64];
+		const char *plan = PQgetvalue(eres, 0, 0);
+		struct json_object *pj = jsonio_parse(plan, strlen(plan), perr, sizeof(perr));
+		struct json_object *plan_rows = jsonio_get(jsonio_get(pj ? json_object_array_get_idx(pj, 0) : NULL, "Plan"), "Plan Rows");
+		if (plan_rows)
+			estimate = json_object_get_double(plan_rows);
+		if (pj)
+			json_object_put(pj);
+	}
+	if (estimate >= 0)
+		estimate_store(key, klen, now, estimate);
+	return estimate;
 }
 
 int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sort *s,
@@ -368,7 +505,9 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 
 	struct sqlq q;
 	sqlq_init(&q, r->a);
-	buf_addf(&q.sql, "SELECT " LIST_COLUMNS "%s FROM job WHERE true", expr);
+	buf_adds(&q.sql, "SELECT " LIST_COLUMNS);
+	tags_column(&q, r->user);
+	buf_addf(&q.sql, "%s FROM job WHERE true", expr);
 	jobquery_where(&q, f, r->user);
 	if (cv) {
 		buf_addf(&q.sql, " AND (%s, job.id) %c (", expr, desc ? '<' : '>');
@@ -379,7 +518,7 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 	}
 	buf_addf(&q.sql, " ORDER BY %s %s, job.id %s LIMIT %d", expr, desc ? "DESC" : "ASC",
 		 desc ? "DESC" : "ASC", p->items_per_page + 1);
-	PGresult *res = db_query_once(r->a, q.sql.data, q.nparams, q.params);
+	PGresult *res = db_query_text(r->a, q.sql.data, q.nparams, q.params);
 	if (!res) {
 		snprintf(err, errlen, "the job list query failed: %s", db_last_error());
 		return -1;
@@ -392,9 +531,10 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 	struct json_object *rows = json_object_new_array_ext(n);
 	for (int k = 0; k < n; k++) {
 		int i = backwards ? n - 1 - k : k;
-		json_object_array_add(rows, row_model(r, res, i, list_metrics));
+		struct json_object *row = row_model(r, res, i, list_metrics);
+		row_tags(row, PQgetvalue(res, i, C_TAGS));
+		json_object_array_add(rows, row);
 	}
-	add_tags(r, rows);
 	json_object_object_add(model, "jobs", rows);
 	struct json_object *lm = json_object_new_array();
 	for (size_t k = 0; list_metrics[k]; k++)
@@ -420,18 +560,7 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 	sqlq_init(&c, r->a);
 	buf_adds(&c.sql, "EXPLAIN (FORMAT JSON) SELECT 1 FROM job WHERE true");
 	jobquery_where(&c, f, r->user);
-	PGresult *eres = db_query_once(r->a, c.sql.data, c.nparams, c.params);
-	double estimate = -1;
-	if (eres && PQntuples(eres) == 1) {
-		char perr[64];
-		const char *plan = PQgetvalue(eres, 0, 0);
-		struct json_object *pj = jsonio_parse(plan, strlen(plan), perr, sizeof(perr));
-		struct json_object *plan_rows = jsonio_get(jsonio_get(pj ? json_object_array_get_idx(pj, 0) : NULL, "Plan"), "Plan Rows");
-		if (plan_rows)
-			estimate = json_object_get_double(plan_rows);
-		if (pj)
-			json_object_put(pj);
-	}
+	double estimate = plan_estimate(r, &c);
 	if (estimate > JOBLIST_COUNT_CAP) {
 		/* two significant digits: the estimate is no more precise than that */
 		double mag = pow(10, floor(log10(estimate)) - 1);

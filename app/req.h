@@ -56,6 +56,8 @@ struct req {
 	struct user *user;         /* set by auth; NULL when anonymous */
 	const char *session_id;    /* raw session cookie when it named a live session */
 	const char *csrf_pre;      /* pre-login CSRF secret created during this request */
+	const char *usercfg_text;  /* the user's settings as read with the session (usercfg.c) */
+	struct json_object *usercfg; /* usercfg_load's answer, read once per request */
 	const char *error;         /* set on parse failure: a sentence for the error page */
 };
 

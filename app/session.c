@@ -43,7 +43,10 @@ static bool plausible_id(const char *v)
 
 static const char sql_load[] =
 	"SELECT u.username, coalesce(u.name, ''), coalesce(u.email, ''), "
-	"array_to_string(u.roles, ','), coalesce(array_to_json(u.projects)::text, '[]'), u.auth_source "
+	"array_to_string(u.roles, ','), coalesce(array_to_json(u.projects)::text, '[]'), u.auth_source, "
+	/* the user's settings ride along: one round trip fewer per page (usercfg_load) */
+	"(SELECT coalesce(jsonb_agg(jsonb_build_array(c.confkey, c.value) ORDER BY c.confkey), '[]')::text "
+	" FROM configuration c WHERE c.username = u.username) "
 	"FROM session s JOIN hpc_user u ON u.username = s.username "
 	"WHERE s.id_hash = $1 AND s.expires > now()";
 
@@ -74,6 +77,7 @@ int session_load(struct req *r)
 	if (arr)
 		json_object_put(arr);
 	u->auth_source = atoi(PQgetvalue(res, 0, 5));
+	r->usercfg_text = PQgetvalue(res, 0, 6);
 	r->user = u;
 	r->session_id = id;
 	return 0;

@@ -52,11 +52,37 @@ static int parse_value(const char *s, size_t len, bool wrapped, struct json_obje
 	return 0;
 }
 
+/* the settings that session_load read with the session: [[key, value], ...] */
+static void load_prefetched(struct json_object *o, const char *text)
+{
+	char err[128];
+	struct json_object *arr = jsonio_parse(text, strlen(text), err, sizeof(err));
+	size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *kv = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(kv, json_type_array) || json_object_array_length(kv) != 2)
+			continue;
+		struct json_object *k = json_object_array_get_idx(kv, 0), *v = json_object_array_get_idx(kv, 1);
+		/* a JSON null stays out, as if the key were not set */
+		if (json_object_is_type(k, json_type_string) && v)
+			json_object_object_add(o, json_object_get_string(k), json_object_get(v));
+	}
+	if (arr)
+		json_object_put(arr);
+}
+
 struct json_object *usercfg_load(struct req *r)
 {
+	if (r->usercfg)
+		return r->usercfg;
 	struct json_object *o = arena_cleanup_add(r->a, jsonio_put, json_object_new_object());
+	r->usercfg = o;
 	if (!r->user)
 		return o;
+	if (r->usercfg_text) {
+		load_prefetched(o, r->usercfg_text);
+		return o;
+	}
 	const char *p[] = {r->user->username};
 	PGresult *res = db_query(r->a, sql_load, 1, p);
 	for (int i = 0; res && i < PQntuples(res); i++) {

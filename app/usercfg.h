@@ -30,7 +30,9 @@ struct req;
 #define USERCFG_JOBS_PER_PAGE "plot_list_jobsPerPage"
 
 /* The viewer's settings as one object {key: value} (owned by the request
- * arena); empty for anonymous requests and when the database fails. */
+ * arena); empty for anonymous requests and when the database fails.  Read
+ * once per request (with the session when session_load found one), so a
+ * change saved during the request shows from the next one on. */
 struct json_object *usercfg_load(struct req *r);
 
 /* Is key acceptable (1..USERCFG_MAX_KEY bytes of UTF-8, no control characters)? */

@@ -44,23 +44,95 @@
 #define CACHE_BYTES ((size_t)256 << 20)
 #define RUNNING_CACHE_SECONDS 60
 
+/* The rendered plots, statistics table and roofline of the data, per view
+ * (zoom, scope, background): the data of an entry never changes while it
+ * is kept, so neither do they, and rendering them is most of a page's cost. */
+#define VIEWS_PER_ENTRY 8
+
+struct view {
+	char *key;                 /* "from|to|scope|background" */
+	struct json_object *model; /* the keys data_model adds, shared read-only */
+	size_t bytes;
+	unsigned long used;
+};
+
 struct cached {
 	char key[1024];
 	struct jobdata *d;
-	size_t bytes;
+	size_t bytes;        /* the data and its views */
 	unsigned long used;
 	time_t expires;      /* 0: never (archived data does not change) */
+	struct view views[VIEWS_PER_ENTRY];
 };
 static struct cached cache[CACHE_ENTRIES];
 static unsigned long cache_clock;
+
+static void cache_drop(struct cached *c)
+{
+	jobdata_free(c->d);
+	for (size_t v = 0; v < VIEWS_PER_ENTRY; v++) {
+		free(c->views[v].key);
+		if (c->views[v].model)
+			json_object_put(c->views[v].model);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+static struct cached *cache_entry_of(const struct jobdata *d)
+{
+	for (size_t i = 0; i < CACHE_ENTRIES; i++)
+		if (cache[i].d == d)
+			return &cache[i];
+	return NULL;
+}
+
+static struct json_object *view_get(struct cached *c, const char *key)
+{
+	for (size_t v = 0; c && v < VIEWS_PER_ENTRY; v++)
+		if (c->views[v].key && strcmp(c->views[v].key, key) == 0) {
+			c->views[v].used = ++cache_clock;
+			return c->views[v].model;
+		}
+	return NULL;
+}
+
+/* keep model (a reference is taken) unless the data budget is spent */
+static void view_put(struct cached *c, const char *key, struct json_object *model, size_t bytes)
+{
+	if (!c)
+		return;
+	size_t total = 0;
+	for (size_t i = 0; i < CACHE_ENTRIES; i++)
+		total += cache[i].bytes;
+	if (total + bytes > CACHE_BYTES)
+		return;
+	struct view *slot = &c->views[0];
+	for (size_t v = 0; v < VIEWS_PER_ENTRY; v++) {
+		if (!c->views[v].key) {
+			slot = &c->views[v];
+			break;
+		}
+		if (c->views[v].used < slot->used)
+			slot = &c->views[v];
+	}
+	if (slot->key) {
+		c->bytes -= slot->bytes;
+		free(slot->key);
+		json_object_put(slot->model);
+	}
+	slot->key = xstrdup(key);
+	slot->model = json_object_get(model);
+	slot->bytes = bytes;
+	slot->used = ++cache_clock;
+	c->bytes += bytes;
+}
 
 static struct jobdata *cache_get(const char *key)
 {
 	for (size_t i = 0; i < CACHE_ENTRIES; i++)
 		if (cache[i].d && strcmp(cache[i].key, key) == 0) {
 			if (cache[i].expires && time(NULL) >= cache[i].expires) {
-				jobdata_free(cache[i].d);
-				memset(&cache[i], 0, sizeof(cache[i]));
+				cache_drop(&cache[i]);
 				return NULL;
 			}
 			cache[i].used = ++cache_clock;
@@ -98,8 +170,7 @@ static void cache_put(const char *key, struct jobdata *d, time_t expires)
 			return;
 		}
 		total -= cache[victim].bytes;
-		jobdata_free(cache[victim].d);
-		memset(&cache[victim], 0, sizeof(cache[victim]));
+		cache_drop(&cache[victim]);
 	}
 }
 
@@ -216,7 +287,7 @@ static const char sql_tags[] =
 /* other jobs on the first host overlapping in time (200 s tolerance, as cc-backend) */
 /* other jobs on the first host in the job's time (200 s tolerance), those the viewer may see
  * (as cc-backend's FindConcurrentJobs, behind the same role filter as every job query) */
-static PGresult *concurrent_jobs(struct req *r, const struct jobrow *j, const char *host)
+static void concurrent_query(struct req *r, const struct jobrow *j, const char *host, struct sqlq *qp)
 {
 	struct sqlq q;
 	sqlq_init(&q, r->a);
@@ -234,7 +305,65 @@ static PGresult *concurrent_jobs(struct req *r, const struct jobrow *j, const ch
 	buf_adds(&q.sql, " + 200)");
 	jobquery_where(&q, &f, r->user);
 	buf_adds(&q.sql, " ORDER BY job.start_time LIMIT 50");
-	return db_query(r->a, q.sql.data, q.nparams, q.params);
+	*qp = q;
+}
+
+/* Its answers, kept a minute per worker for jobs that have ended: the
+ * search goes through every job that ever ran on the host (a millisecond
+ * and more at a million jobs), and what it finds changes only when jobs
+ * are added to that host's past.  The key is the query with its role filter
+ * and all its parameters, so each viewer scope has its own entry. */
+#define CONCURRENT_SLOTS 64
+#define CONCURRENT_SECONDS 60
+static struct {
+	char *key;
+	time_t at;
+	struct json_object *list;
+} concurrent_cache[CONCURRENT_SLOTS];
+
+static struct json_object *concurrent_jobs(struct req *r, const struct jobrow *j, const char *host, bool cacheable)
+{
+	struct sqlq q;
+	concurrent_query(r, j, host, &q);
+	struct buf kb;
+	buf_init_arena(&kb, r->a);
+	buf_adds(&kb, q.sql.data);
+	for (int i = 0; i < q.nparams; i++) {
+		buf_adds(&kb, "\x1f");
+		buf_adds(&kb, q.params[i] ? q.params[i] : "\x1e");
+	}
+	const char *key = kb.data;
+	time_t now = time(NULL);
+	size_t slot = 0;
+	for (size_t i = 0; cacheable && i < CONCURRENT_SLOTS; i++) {
+		if (concurrent_cache[i].key && strcmp(concurrent_cache[i].key, key) == 0) {
+			if (now >= concurrent_cache[i].at && now - concurrent_cache[i].at < CONCURRENT_SECONDS)
+				return json_object_get(concurrent_cache[i].list);
+			slot = i;
+			break;
+		}
+		if (!concurrent_cache[i].key || concurrent_cache[i].at < concurrent_cache[slot].at)
+			slot = i;
+	}
+	PGresult *cr = db_query(r->a, q.sql.data, q.nparams, q.params);
+	if (!cr)
+		return NULL;
+	struct json_object *cj = json_object_new_array();
+	for (int i = 0; i < PQntuples(cr); i++) {
+		struct json_object *o = json_object_new_object();
+		add_s(o, "id", PQgetvalue(cr, i, 0));
+		add_s(o, "job_id", PQgetvalue(cr, i, 1));
+		json_object_array_add(cj, o);
+	}
+	if (cacheable) {
+		free(concurrent_cache[slot].key);
+		if (concurrent_cache[slot].list)
+			json_object_put(concurrent_cache[slot].list);
+		concurrent_cache[slot].key = xstrdup(key);
+		concurrent_cache[slot].at = now;
+		concurrent_cache[slot].list = json_object_get(cj);
+	}
+	return cj;
 }
 
 static void info_model(struct req *r, const struct jobrow *j, struct json_object *m,
@@ -324,18 +453,11 @@ static void info_model(struct req *r, const struct jobrow *j, struct json_object
 
 	const char *first = res && json_object_array_length(res) ? jsonio_str(json_object_array_get_idx(res, 0), "hostname") : NULL;
 	if (first) {
-		PGresult *cr = concurrent_jobs(r, j, first);
-		struct json_object *cj = json_object_new_array();
-		for (int i = 0; cr && i < PQntuples(cr); i++) {
-			struct json_object *o = json_object_new_object();
-			add_s(o, "id", PQgetvalue(cr, i, 0));
-			add_s(o, "job_id", PQgetvalue(cr, i, 1));
-			json_object_array_add(cj, o);
-		}
-		if (json_object_array_length(cj)) {
+		struct json_object *cj = concurrent_jobs(r, j, first, strcmp(j->state, "running") != 0);
+		if (cj && json_object_array_length(cj)) {
 			json_object_object_add(m, "concurrent", cj);
 			json_object_object_add(m, "has_concurrent", json_object_new_boolean(1));
-		} else
+		} else if (cj)
 			json_object_put(cj);
 	}
 }
@@ -491,27 +613,11 @@ static int cmp_metric(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* the plots, the statistics table and the roofline */
-static void data_model(struct req *r, const struct jobrow *j, const struct subcluster *sc,
-		       struct jobdata *d, struct json_object *m)
+/* the plots, the statistics table and the roofline of one view, into m */
+static size_t data_render(struct req *r, const struct jobrow *j, const struct subcluster *sc, struct jobdata *d,
+			  struct json_object *m, int64_t from, int64_t to, const char *want_scope, bool color_bg)
 {
-	/* zoom: from/to in seconds since the start */
-	int64_t from = 0, to = 0, v;
-	const char *pf = req_param(r, "from"), *pt = req_param(r, "to");
-	if (pf && str_to_i64(pf, 0, INT32_MAX, &v) == 0)
-		from = v;
-	if (pt && str_to_i64(pt, 1, INT32_MAX, &v) == 0 && v > from)
-		to = v;
-	if (from || to) {
-		json_object_object_add(m, "zoomed", json_object_new_boolean(1));
-		add_s(m, "zoom_range", arena_printf(r->a, "%llds – %llds", (long long)from, (long long)to));
-	}
-	const char *want_scope = req_param(r, "scope");
-	/* the viewer's settings: plots per row, threshold background */
-	struct json_object *ucfg = usercfg_load(r);
-	bool color_bg = usercfg_color_background(ucfg);
-	add_s(m, "plot_col_class", usercfg_plot_col_class(usercfg_plots_per_row(ucfg)));
-
+	size_t bytes = 0;
 	/* one entry per metric: the wanted scope, else node, else the coarsest there is */
 	struct jobdata_metric **pick = arena_calloc(r->a, d->nmetrics + 1, sizeof(*pick));
 	size_t np = 0;
@@ -585,6 +691,7 @@ static void data_model(struct req *r, const struct jobrow *j, const struct subcl
 		add_s(p, "name", mt->name);
 		add_s(p, "scope", mt->scope);
 		add_markup(p, "svg", &b);
+		bytes += b.len + 128;
 		json_object_array_add(plots, p);
 	}
 	json_object_object_add(m, "has_plots", json_object_new_boolean(json_object_array_length(plots) > 0));
@@ -634,6 +741,7 @@ static void data_model(struct req *r, const struct jobrow *j, const struct subcl
 				add_s(c, "avg", isfinite(st.avg) ? arena_printf(r->a, "%.2f", st.avg) : "–");
 				add_s(c, "max", isfinite(st.max) ? arena_printf(r->a, "%.2f", st.max) : "–");
 				json_object_array_add(cells, c);
+				bytes += 160;
 			}
 			json_object_object_add(row, "cells", cells);
 			json_object_array_add(hosts, row);
@@ -672,7 +780,44 @@ static void data_model(struct req *r, const struct jobrow *j, const struct subcl
 			.flops_scalar = sc->flop_rate_scalar.value * scale_fs,
 			.flops_simd = sc->flop_rate_simd.value * scale_fv, .intensity = x, .perf = y, .n = n});
 		add_markup(m, "roofline_svg", &b);
+		bytes += b.len;
 	}
+	return bytes;
+}
+
+/* the data part of the page: rendered once per view and kept with the data */
+static void data_model(struct req *r, const struct jobrow *j, const struct subcluster *sc,
+		       struct jobdata *d, struct json_object *m)
+{
+	/* zoom: from/to in seconds since the start */
+	int64_t from = 0, to = 0, v;
+	const char *pf = req_param(r, "from"), *pt = req_param(r, "to");
+	if (pf && str_to_i64(pf, 0, INT32_MAX, &v) == 0)
+		from = v;
+	if (pt && str_to_i64(pt, 1, INT32_MAX, &v) == 0 && v > from)
+		to = v;
+	if (from || to) {
+		json_object_object_add(m, "zoomed", json_object_new_boolean(1));
+		add_s(m, "zoom_range", arena_printf(r->a, "%llds – %llds", (long long)from, (long long)to));
+	}
+	const char *want_scope = req_param(r, "scope");
+	/* the viewer's settings: plots per row, threshold background */
+	struct json_object *ucfg = usercfg_load(r);
+	bool color_bg = usercfg_color_background(ucfg);
+	add_s(m, "plot_col_class", usercfg_plot_col_class(usercfg_plots_per_row(ucfg)));
+
+	/* the job's id is in the zoom links: part of the key with the view */
+	const char *key = arena_printf(r->a, "%s|%lld|%lld|%s|%d", j->id, (long long)from, (long long)to,
+				       want_scope ? want_scope : "", color_bg);
+	struct cached *ce = cache_entry_of(d);
+	struct json_object *dm = view_get(ce, key);
+	if (!dm) {
+		dm = arena_cleanup_add(r->a, jsonio_put, json_object_new_object());
+		size_t bytes = data_render(r, j, sc, d, dm, from, to, want_scope, color_bg);
+		view_put(ce, key, dm, bytes + strlen(key));
+	}
+	json_object_object_foreach(dm, k, val)
+		json_object_object_add(m, k, json_object_get(val));
 }
 
 int h_job_show(struct req *r, struct resp *w)
