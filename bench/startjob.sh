@@ -7,7 +7,9 @@
 #   - the same kind of rows INSERTed directly, autocommitted, by 16 parallel
 #     clients (pgbench), into the same table;
 # and prints both rates and their ratio.  Not a test.
-# Settings: BUILD_DIR (default: the checkout), JOBS, CLIENTS (16), DURATION (10s).
+# Settings: BUILD_DIR (default: the checkout), JOBS, CLIENTS (16), DURATION (10s),
+# WORKERS (default: jobscope's own, one per CPU core), PERF (a file: record a
+# perf profile of this run's jobscope, PostgreSQL and nginx processes).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${PGHOST:-}" ]; then
@@ -51,7 +53,7 @@ cp -r "$SRC/tests/data/archive" "$T/var/job-archive"
 DB=jobscope_bench
 psql -q -c "CREATE DATABASE $DB" postgres
 cat > "$T/config.json" <<JSON
-{"main": {"db": "dbname=$DB", "fcgi-socket": "$T/run/jobscope.sock", "workers": 2,
+{"main": {"db": "dbname=$DB", "fcgi-socket": "$T/run/jobscope.sock",${WORKERS:+ \"workers\": $WORKERS,}
           "templates-dir": "$SRC/templates", "static-dir": "$SRC/static", "sql-dir": "$SRC/sql"},
  "archive": {"kind": "file", "path": "./var/job-archive"},
  "auth": {"jwts": {"max-age": "2h"}}}
