@@ -4,6 +4,7 @@
 #include "log.h"
 #include "xalloc.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,32 @@ PGresult *db_query_once(struct arena *a, const char *sql, int n, const char *con
 	return check(a, PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0), sql);
 }
 
+/* The statement's index among the prepared ones, preparing it on first use;
+ * -1 when the table is full (run unprepared), -2 on failure: *err is the
+ * failed result, or NULL when the connection broke and a retry may help. */
+static int prepare(PGconn *c, const char *sql, int n, PGresult **err)
+{
+	for (int i = 0; i < nprepared; i++)
+		if (prepared[i] == sql)
+			return i;
+	if (nprepared >= DB_MAX_PREPARED)
+		return -1;
+	char name[16];
+	snprintf(name, sizeof(name), "s%d", nprepared);
+	PGresult *pr = PQprepare(c, name, sql, n, NULL);
+	if (PQresultStatus(pr) != PGRES_COMMAND_OK) {
+		if (PQstatus(c) != CONNECTION_OK) {
+			PQclear(pr);
+			pr = NULL;
+		}
+		*err = pr;
+		return -2;
+	}
+	PQclear(pr);
+	prepared[nprepared] = sql;
+	return nprepared++;
+}
+
 PGresult *db_query(struct arena *a, const char *sql, int n, const char *const *params)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -123,31 +150,18 @@ PGresult *db_query(struct arena *a, const char *sql, int n, const char *const *p
 			snprintf(last_state, sizeof(last_state), "08006");
 			return NULL;
 		}
-		int idx = -1;
-		for (int i = 0; i < nprepared; i++)
-			if (prepared[i] == sql) {
-				idx = i;
-				break;
-			}
-		char name[16];
-		if (idx < 0 && nprepared < DB_MAX_PREPARED) {
-			snprintf(name, sizeof(name), "s%d", nprepared);
-			PGresult *pr = PQprepare(c, name, sql, n, NULL);
-			if (PQresultStatus(pr) != PGRES_COMMAND_OK) {
-				if (PQstatus(c) != CONNECTION_OK && attempt == 0) {
-					PQclear(pr);
-					continue; /* the connection broke: reconnect once */
-				}
-				return check(a, pr, sql);
-			}
-			PQclear(pr);
-			idx = nprepared;
-			prepared[nprepared++] = sql;
+		PGresult *perr = NULL;
+		int idx = prepare(c, sql, n, &perr);
+		if (idx == -2) {
+			if (!perr && attempt == 0)
+				continue; /* the connection broke: reconnect once */
+			return check(a, perr, sql);
 		}
 		PGresult *res;
 		if (idx < 0) {
 			res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 		} else {
+			char name[16];
 			snprintf(name, sizeof(name), "s%d", idx);
 			res = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
 		}
@@ -197,6 +211,121 @@ PGresult *db_query_text(struct arena *a, const char *sql, int n, const char *con
 	snprintf(name, sizeof(name), "t%zu", slot);
 	texts[slot].used = ++texts_clock;
 	return check(a, PQexecPrepared(c, name, n, params, NULL, NULL, 0), sql);
+}
+
+/* Reads the results of n statements and the sync; 0, -1 when a statement
+ * failed (the transaction rolled back), -2 when the connection broke before
+ * any statement answered. */
+static int pipeline_results(struct arena *a, PGconn *c, struct db_stmt *s, int n)
+{
+	int rc = 0;
+	bool answered = false;
+	for (int i = 0; i < n; i++) {
+		PGresult *res = PQgetResult(c);
+		if (!res || PQstatus(c) != CONNECTION_OK) {
+			if (!answered) {
+				PQclear(res);
+				return -2;
+			}
+			if (rc == 0) {
+				(void)check(a, res, s[i].sql);
+				rc = -1;
+			} else {
+				PQclear(res);
+			}
+			return rc;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+			PQclear(res); /* skipped after an earlier failure */
+		} else {
+			answered = true;
+			s[i].res = check(a, res, s[i].sql);
+			if (!s[i].res)
+				rc = -1;
+		}
+		while ((res = PQgetResult(c)) != NULL) /* up to the NULL that ends this statement */
+			PQclear(res);
+	}
+	PGresult *sync = PQgetResult(c); /* PGRES_PIPELINE_SYNC: committed unless one failed */
+	if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+		if (rc == 0) {
+			(void)check(NULL, sync, "pipeline sync");
+			return -1;
+		}
+		PQclear(sync);
+		return rc;
+	}
+	PQclear(sync);
+	return rc;
+}
+
+static void drop_connection(void)
+{
+	PQfinish(conn);
+	conn = NULL;
+	forget_prepared();
+}
+
+int db_pipeline(struct arena *a, struct db_stmt *s, int n)
+{
+	if (n < 1 || n > DB_PIPELINE_MAX)
+		return -1;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGconn *c = db_conn();
+		if (!c) {
+			snprintf(last_state, sizeof(last_state), "08006");
+			return -1;
+		}
+		/* inside the caller's transaction a new connection would lose it: no retry */
+		if (PQtransactionStatus(c) != PQTRANS_IDLE)
+			attempt = 1;
+		int idx[DB_PIPELINE_MAX];
+		bool broke = false;
+		for (int i = 0; i < n; i++) {
+			s[i].res = NULL;
+			PGresult *perr = NULL;
+			idx[i] = prepare(c, s[i].sql, s[i].nparams, &perr);
+			if (idx[i] == -2) {
+				if (perr || attempt > 0) {
+					(void)check(a, perr, s[i].sql);
+					return -1;
+				}
+				broke = true;
+				break;
+			}
+		}
+		if (broke)
+			continue; /* the connection broke: reconnect once */
+		if (!PQenterPipelineMode(c)) {
+			(void)check(a, NULL, "enter pipeline mode");
+			return -1;
+		}
+		bool sent = true;
+		for (int i = 0; i < n && sent; i++) {
+			if (idx[i] < 0) {
+				sent = PQsendQueryParams(c, s[i].sql, s[i].nparams, NULL, s[i].params, NULL, NULL, 0) == 1;
+			} else {
+				char name[16];
+				snprintf(name, sizeof(name), "s%d", idx[i]);
+				sent = PQsendQueryPrepared(c, name, s[i].nparams, s[i].params, NULL, NULL, 0) == 1;
+			}
+		}
+		int rc = sent && PQpipelineSync(c) == 1 ? pipeline_results(a, c, s, n) : -2;
+		if (rc == -2 && attempt > 0)
+			(void)check(NULL, NULL, "pipeline"); /* last_error: the connection's message */
+		if (PQstatus(c) != CONNECTION_OK || !PQexitPipelineMode(c)) {
+			/* broken, or results left over: start afresh with a new connection */
+			if (PQstatus(c) == CONNECTION_OK)
+				log_err("leaving pipeline mode failed: %s", PQerrorMessage(c));
+			drop_connection();
+			if (rc == 0)
+				rc = -1;
+		}
+		if (rc == -2 && attempt == 0)
+			continue; /* the connection broke before anything ran: reconnect once */
+		return rc < 0 ? -1 : 0;
+	}
+	return -1;
 }
 
 const char *db_last_sqlstate(void) { return last_state; }

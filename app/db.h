@@ -28,6 +28,24 @@ PGresult *db_query(struct arena *a, const char *sql, int nparams, const char *co
 PGresult *db_query_text(struct arena *a, const char *sql, int nparams, const char *const *params);
 /* The same without preparing (for one-off statements such as migrations). */
 PGresult *db_query_once(struct arena *a, const char *sql, int nparams, const char *const *params);
+/* Statements sent together in one round trip (libpq pipeline mode) and run
+ * as one transaction, committed at the end: when one fails, the rest are
+ * skipped and nothing is committed.  Each statement gets its own snapshot
+ * (READ COMMITTED), so a statement sees what committed while an earlier one
+ * waited for a lock.  0 with every res set (registered in the arena), or -1
+ * with db_last_sqlstate/db_last_error of the failure and res set for the
+ * statements that ran before it.  When the connection is found broken before
+ * any statement answered, it reconnects and sends them again once: with a
+ * broken connection a commit cannot be ruled out, so the statements must give
+ * a sensible answer when run twice.  At most DB_PIPELINE_MAX statements. */
+#define DB_PIPELINE_MAX 8
+struct db_stmt {
+	const char *sql; /* a static string constant, as for db_query */
+	int nparams;
+	const char *const *params;
+	PGresult *res;
+};
+int db_pipeline(struct arena *a, struct db_stmt *s, int n);
 /* SQLSTATE of the last failed statement ("" if none), e.g. "23505" unique violation. */
 const char *db_last_sqlstate(void);
 const char *db_last_error(void);

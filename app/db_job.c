@@ -13,13 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char sql_insert[] =
-	"INSERT INTO job (job_id, cluster, subcluster, cluster_partition, project, hpc_user, shared, job_state, "
-	"submit_time, start_time, duration, walltime, num_nodes, num_hwthreads, num_acc, smt, monitoring_status, "
+#define INSERT_COLUMNS                                                                                        \
+	"INSERT INTO job (job_id, cluster, subcluster, cluster_partition, project, hpc_user, shared, job_state, "   \
+	"submit_time, start_time, duration, walltime, num_nodes, num_hwthreads, num_acc, smt, monitoring_status, " \
 	"energy, energy_footprint, footprint, meta_data, resources, statistics, array_job_id, requested_memory, preview) "
-	"VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::bigint, $11::int, $12::int, $13::int, "
-	"$14::int, $15::int, $16::int, $17::smallint, $18::float8, $19::jsonb, $20::jsonb, $21::jsonb, $22::jsonb, "
-	"$23::jsonb, $24::bigint, $25::bigint, $26::jsonb) RETURNING id";
+#define INSERT_VALUES                                                                                         \
+	"$1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bigint, "          \
+	"$10::bigint, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int, $17::smallint, $18::float8, "    \
+	"$19::jsonb, $20::jsonb, $21::jsonb, $22::jsonb, $23::jsonb, $24::bigint, $25::bigint, $26::jsonb"
+#define INSERT_NPARAMS 26
+
+static const char sql_insert[] = INSERT_COLUMNS "VALUES (" INSERT_VALUES ") RETURNING id";
 
 static const char *js(struct json_object *o)
 {
@@ -31,11 +35,13 @@ static const char *num(struct arena *a, int64_t v)
 	return arena_printf(a, "%lld", (long long)v);
 }
 
-int db_job_insert(struct arena *a, const struct job *j, struct json_object *footprint,
-		  struct json_object *energy_footprint, double energy, const char *preview, int64_t *id)
+/* the INSERT_VALUES parameters of j */
+static void insert_params(struct arena *a, const struct job *j, struct json_object *footprint,
+			  struct json_object *energy_footprint, double energy, const char *preview,
+			  const char *p[INSERT_NPARAMS])
 {
 	struct json_object *res = arena_cleanup_add(a, jsonio_put, job_resources_json(j));
-	const char *p[26] = {
+	const char *v[INSERT_NPARAMS] = {
 		num(a, j->job_id), j->cluster, j->subcluster ? j->subcluster : "",
 		j->partition && *j->partition ? j->partition : NULL, j->project ? j->project : "",
 		j->user ? j->user : "", job_shared_name(j->shared), job_state_name(j->state),
@@ -48,11 +54,46 @@ int db_job_insert(struct arena *a, const struct job *j, struct json_object *foot
 		j->array_job_id > 0 ? num(a, j->array_job_id) : NULL,
 		j->requested_memory > 0 ? num(a, j->requested_memory) : NULL, preview,
 	};
-	PGresult *r = db_query(a, sql_insert, 26, p);
+	memcpy(p, v, sizeof(v));
+}
+
+int db_job_insert(struct arena *a, const struct job *j, struct json_object *footprint,
+		  struct json_object *energy_footprint, double energy, const char *preview, int64_t *id)
+{
+	const char *p[INSERT_NPARAMS];
+	insert_params(a, j, footprint, energy_footprint, energy, preview, p);
+	PGresult *r = db_query(a, sql_insert, INSERT_NPARAMS, p);
 	if (!r)
 		return -1;
 	*id = atoll(PQgetvalue(r, 0, 0));
 	return 0;
+}
+
+/* start_job (COMPAT a.5 step 3): the advisory lock on (cluster, jobId) first,
+ * so that the second statement, with its own snapshot, sees every start of
+ * that job that committed while it waited.  The duplicate rule is upstream's,
+ * one-sided: an existing job with existing.startTime > startTime - 86400. */
+static const char sql_start_lock[] = "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))";
+static const char sql_start[] =
+	"WITH dup AS (SELECT id FROM job WHERE job_id = $1::bigint AND cluster = $2::text "
+	"AND start_time > $10::bigint - 86400 ORDER BY id LIMIT 1), "
+	"ins AS (" INSERT_COLUMNS "SELECT " INSERT_VALUES " WHERE NOT EXISTS (SELECT FROM dup) RETURNING id) "
+	"SELECT id, true FROM ins UNION ALL SELECT id, false FROM dup";
+
+int db_job_start(struct arena *a, const struct job *j, int64_t *id)
+{
+	const char *p[INSERT_NPARAMS];
+	insert_params(a, j, j->footprint, j->energy_footprint, j->energy, NULL, p);
+	const char *lk[] = {j->cluster, p[0]};
+	struct db_stmt st[] = {{sql_start_lock, 2, lk, NULL}, {sql_start, INSERT_NPARAMS, p, NULL}};
+	if (db_pipeline(a, st, 2) < 0)
+		return -1;
+	if (PQntuples(st[1].res) != 1) {
+		log_err("start_job: the insert answered %d rows", PQntuples(st[1].res));
+		return -1;
+	}
+	*id = atoll(PQgetvalue(st[1].res, 0, 0));
+	return PQgetvalue(st[1].res, 0, 1)[0] == 't' ? 1 : 0;
 }
 
 static const char sql_tag[] =

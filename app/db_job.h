@@ -16,6 +16,13 @@ struct user;
  * for a duplicate (jobId, cluster, startTime). */
 int db_job_insert(struct arena *a, const struct job *j, struct json_object *footprint,
 		  struct json_object *energy_footprint, double energy, const char *preview, int64_t *id);
+/* start_job's insert with the duplicate check (COMPAT a.5): in one round trip
+ * and one transaction (committed, unless the caller has one open), under an
+ * advisory lock on (cluster, jobId), insert j unless a job with that jobId and
+ * cluster starts after j.startTime - 24 h.  1: inserted, *id the new job;
+ * 0: a duplicate, *id the existing job; -1: failure, db_last_sqlstate()
+ * "23505" when the UNIQUE key refused it. */
+int db_job_start(struct arena *a, const struct job *j, int64_t *id);
 /* Attach the job's tags (created when missing, in their scope; default global). */
 int db_job_add_tags(struct arena *a, int64_t id, const struct job *j);
 

@@ -14,8 +14,11 @@
 #include "str.h"
 #include "token.h"
 #include "db.h"
+#include "xalloc.h"
 #include "../handlers/handlers.h"
 
+#include <openssl/crypto.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -92,6 +95,99 @@ static const char sql_user_roles[] =
 	"SELECT array_to_string(roles, ','), coalesce(array_to_json(projects)::text, '[]'), coalesce(name, ''), auth_source "
 	"FROM hpc_user WHERE username = $1";
 
+/* Per worker, the API tokens verified in the last TOKEN_CACHE_TTL_MS: a batch
+ * system's adapter sends the same token with every request, and checking its
+ * Ed25519 signature (and, with validate-user, reading the user's row) costs
+ * more than the rest of a start_job request.  The key is the SHA-256 of the
+ * token; an entry holds what authentication found (user, roles, projects) and
+ * serves until the token expires or the TTL ends, whichever comes first.  The
+ * TTL bounds how long a deleted user or a changed role keeps its old access
+ * through the API: one second, as the database cannot tell the workers.
+ * Failures are never cached.  Direct-mapped, TOKEN_CACHE_SLOTS entries. */
+#define TOKEN_CACHE_SLOTS 64
+#define TOKEN_CACHE_TTL_MS 1000
+
+struct token_cache_entry {
+	unsigned char key[SHA256_LEN];
+	bool used;
+	int64_t until_ms;  /* CLOCK_MONOTONIC */
+	bool has_exp;
+	int64_t exp;       /* the token's exp, wall-clock seconds */
+	unsigned roles;
+	char *username, *name;
+	char **projects;   /* NULL-terminated */
+};
+
+static struct token_cache_entry token_cache[TOKEN_CACHE_SLOTS];
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void token_cache_clear(struct token_cache_entry *e)
+{
+	free(e->username);
+	free(e->name);
+	if (e->projects)
+		for (char **p = e->projects; *p; p++)
+			free(*p);
+	free(e->projects);
+	memset(e, 0, sizeof(*e));
+}
+
+static struct token_cache_entry *token_cache_slot(const unsigned char key[SHA256_LEN])
+{
+	return &token_cache[key[0] % TOKEN_CACHE_SLOTS];
+}
+
+/* the cached user of this token, in the request's arena, or NULL */
+static struct user *token_cache_get(struct req *r, const unsigned char key[SHA256_LEN])
+{
+	struct token_cache_entry *e = token_cache_slot(key);
+	if (!e->used || CRYPTO_memcmp(e->key, key, SHA256_LEN) != 0)
+		return NULL;
+	if (monotonic_ms() >= e->until_ms || (e->has_exp && (int64_t)time(NULL) >= e->exp)) {
+		token_cache_clear(e);
+		return NULL;
+	}
+	struct user *u = arena_calloc(r->a, 1, sizeof(*u));
+	u->username = arena_strdup(r->a, e->username);
+	u->name = arena_strdup(r->a, e->name);
+	u->email = "";
+	u->auth_source = AUTH_SOURCE_TOKEN;
+	u->roles = e->roles;
+	size_t n = 0;
+	while (e->projects[n])
+		n++;
+	u->projects = arena_calloc(r->a, n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		u->projects[i] = arena_strdup(r->a, e->projects[i]);
+	return u;
+}
+
+static void token_cache_put(const unsigned char key[SHA256_LEN], const struct token_claims *c, const struct user *u)
+{
+	struct token_cache_entry *e = token_cache_slot(key);
+	token_cache_clear(e);
+	memcpy(e->key, key, SHA256_LEN);
+	e->until_ms = monotonic_ms() + TOKEN_CACHE_TTL_MS;
+	e->has_exp = c->has_exp;
+	e->exp = c->exp;
+	e->roles = u->roles;
+	e->username = xstrdup(u->username);
+	e->name = xstrdup(u->name ? u->name : "");
+	size_t n = 0;
+	while (u->projects[n])
+		n++;
+	e->projects = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		e->projects[i] = xstrdup(u->projects[i]);
+	e->used = true;
+}
+
 /* JWT authentication of the API groups; 0 or a status with w->error set */
 static int authenticate_token(struct req *r, struct resp *w, enum route_auth kind)
 {
@@ -106,6 +202,17 @@ static int authenticate_token(struct req *r, struct resp *w, enum route_auth kin
 	if (!jwt) {
 		w->error = "no user for secured check";
 		return 401;
+	}
+	unsigned char key[SHA256_LEN];
+	crypto_sha256(jwt, strlen(jwt), key);
+	struct user *cached = token_cache_get(r, key);
+	if (cached) {
+		if (!api_roles_pass(kind, cached->roles)) {
+			w->error = "unauthorized";
+			return 401;
+		}
+		r->user = cached;
+		return 0;
 	}
 	struct token_claims c;
 	char err[256];
@@ -134,6 +241,7 @@ static int authenticate_token(struct req *r, struct resp *w, enum route_auth kin
 	u->projects = arena_calloc(r->a, c.nprojects + 1, sizeof(char *));
 	for (size_t i = 0; i < c.nprojects; i++)
 		u->projects[i] = arena_strdup(r->a, c.projects[i]);
+	token_cache_put(key, &c, u);
 	token_claims_release(&c);
 	if (!api_roles_pass(kind, u->roles)) {
 		w->error = "unauthorized";

@@ -7,7 +7,9 @@
 #   - the same kind of rows INSERTed directly, autocommitted, by 16 parallel
 #     clients (pgbench), into the same table;
 # and prints both rates and their ratio.  Not a test.
-# Settings: BUILD_DIR (default: the checkout), JOBS, CLIENTS (16), DURATION (10s).
+# Settings: BUILD_DIR (default: the checkout), JOBS, CLIENTS (16), DURATION (10s),
+# WORKERS (default: jobscope's own, one per CPU core), PERF (a file: record a
+# perf profile of this run's jobscope, PostgreSQL and nginx processes).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${PGHOST:-}" ]; then
@@ -25,6 +27,19 @@ for p in wrk pgbench; do
 done
 PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | tail -n 1)
 
+# CPU clock ticks used so far by a process and all its descendants, the
+# reaped ones included (cutime/cstime), e.g. the backends of finished clients
+tree_cpu() {
+	local pid=$1 total=0 c
+	read -r -a f < <(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || { echo 0; return; }
+	total=$((f[11] + f[12] + f[13] + f[14]))
+	for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+		total=$((total + $(tree_cpu "$c")))
+	done
+	echo "$total"
+}
+TCK=$(getconf CLK_TCK)
+
 T=$(mktemp -d /tmp/jobscope-bench.XXXXXX)
 cleanup() {
 	[ -f "$T/nginx/nginx.pid" ] && kill "$(cat "$T/nginx/nginx.pid")" 2>/dev/null || true
@@ -38,7 +53,7 @@ cp -r "$SRC/tests/data/archive" "$T/var/job-archive"
 DB=jobscope_bench
 psql -q -c "CREATE DATABASE $DB" postgres
 cat > "$T/config.json" <<JSON
-{"main": {"db": "dbname=$DB", "fcgi-socket": "$T/run/jobscope.sock", "workers": 2,
+{"main": {"db": "dbname=$DB", "fcgi-socket": "$T/run/jobscope.sock",${WORKERS:+ \"workers\": $WORKERS,}
           "templates-dir": "$SRC/templates", "static-dir": "$SRC/static", "sql-dir": "$SRC/sql"},
  "archive": {"kind": "file", "path": "./var/job-archive"},
  "auth": {"jwts": {"max-age": "2h"}}}
@@ -49,16 +64,19 @@ cd "$T"
 TOKEN=$("$JS" -jwt bench 2>/dev/null)
 
 echo "inserting $JOBS jobs ..."
+# preview '{}' as the task runner would set it for jobs without data: otherwise
+# it would fill previews for the million rows during the timed runs
 psql -q -v ON_ERROR_STOP=1 -d $DB <<SQL
 INSERT INTO job (job_id, cluster, subcluster, start_time, duration, hpc_user, project, job_state,
-                 resources, num_nodes, shared, monitoring_status)
+                 resources, num_nodes, shared, monitoring_status, preview)
 SELECT g, 'heron', 'main', 1600000000 + g, 3600, 'user' || (g % 997), 'p' || (g % 211),
        CASE WHEN g % 50 = 0 THEN 'running' ELSE 'completed' END,
-       jsonb_build_array(jsonb_build_object('hostname', 'h' || lpad((1 + g % 992)::text, 4, '0'))), 1, 'none', 3
+       jsonb_build_array(jsonb_build_object('hostname', 'h' || lpad((1 + g % 992)::text, 4, '0'))), 1, 'none', 3, '{}'
 FROM generate_series(1::bigint, $JOBS) g;
 ANALYZE job;
 SQL
 
+STARTED=$(date +%s)
 "$JS" -server > "$T/jobscope.log" 2>&1 &
 MASTER=$!
 for _ in $(seq 100); do [ -S "$T/run/jobscope.sock" ] && break; sleep 0.1; done
@@ -100,9 +118,31 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $TOKEN" -H 'Cont
 	"$B/api/jobs/start_job/")
 [ "$code" = 201 ] || { echo "bench/startjob.sh: start_job answers $code" >&2; tail "$T/jobscope.log" >&2; exit 1; }
 
+# the task runner's first round at start-up (the durations and footprints of
+# the 20,000 running jobs) keeps it and PostgreSQL busy for a while: the timed
+# runs begin once both idle (at most 2 clock ticks in a second)
+PGMASTER=$(head -n 1 "$(psql -Atq -c 'SHOW data_directory')/postmaster.pid")
+prev=-100
+for _ in $(seq 300); do
+	now=$(( $(tree_cpu "$MASTER") + $(tree_cpu "$PGMASTER") ))
+	[ $((now - prev)) -le 2 ] && break
+	prev=$now
+	sleep 1
+done
+echo "task runner and PostgreSQL idle after $(( $(date +%s) - STARTED )) s"
 before=$(psql -Atq -d $DB -c "SELECT count(*) FROM job")
+NGINX=$(cat "$T/nginx/nginx.pid")
+c0_js=$(tree_cpu "$MASTER") c0_pg=$(tree_cpu "$PGMASTER") c0_ng=$(tree_cpu "$NGINX")
+if [ -n "${PERF:-}" ]; then
+	# a profile of this run's jobscope, PostgreSQL and nginx processes
+	pids=$(for p in "$MASTER" "$PGMASTER" "$NGINX"; do echo "$p"; cat /proc/"$p"/task/*/children; done | tr -s ' \n' ',,')
+	perf record -q -g -o "$PERF" -p "${pids%,}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
+	PERF_PID=$!
+fi
 out=$(BENCH_TOKEN=$TOKEN wrk -t 2 -c "$CLIENTS" -d "$DURATION" --latency -s "$T/start.lua" "$B")
+c1_js=$(tree_cpu "$MASTER") c1_pg=$(tree_cpu "$PGMASTER") c1_ng=$(tree_cpu "$NGINX")
 after=$(psql -Atq -d $DB -c "SELECT count(*) FROM job")
+[ -n "${PERF_PID:-}" ] && wait "$PERF_PID"
 http_rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
 non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
@@ -114,12 +154,25 @@ VALUES (:n::bigint + 3000000000, 'heron', 'main', :n::bigint + 1700000000, 'user
 ON CONFLICT DO NOTHING;
 SQL
 dur=${DURATION%s}
+before_raw=$(psql -Atq -d $DB -c "SELECT count(*) FROM job")
+c2_pg=$(tree_cpu "$PGMASTER")
 raw=$("$PGBENCH" -n -c "$CLIENTS" -j 2 -T "$dur" -f "$T/insert.sql" $DB 2>"$T/pgbench.err" | awk '/^tps/ {print $3; exit}') ||
 	{ echo "bench/startjob.sh: pgbench failed:" >&2; cat "$T/pgbench.err" >&2; exit 1; }
+
+c3_pg=$(tree_cpu "$PGMASTER")
+after_raw=$(psql -Atq -d $DB -c "SELECT count(*) FROM job")
+# CPU microseconds per row added
+per_row() { echo "scale=0; 1000000 * $1 / $TCK / $2" | bc; }
+rows=$((after - before)) rows_raw=$((after_raw - before_raw))
 
 printf '\n%s jobs in the table, %d parallel clients, %s each\n\n' "$before" "$CLIENTS" "$DURATION"
 printf '%-52s %10s\n' "start_job through nginx (201s/s)" "$http_rps"
 printf '%-52s %10s\n' "  p50 latency" "$p50"
 printf '%-52s %10s\n' "  rows added / non-2xx answers" "$((after - before)) / ${non2xx:-0}"
+printf '%-52s %10s\n' "  CPU us per job: jobscope" "$(per_row $((c1_js - c0_js)) $rows)"
+printf '%-52s %10s\n' "  CPU us per job: PostgreSQL" "$(per_row $((c1_pg - c0_pg)) $rows)"
+printf '%-52s %10s\n' "  CPU us per job: nginx" "$(per_row $((c1_ng - c0_ng)) $rows)"
 printf '%-52s %10s\n' "raw autocommitted INSERT (pgbench, rows/s)" "$raw"
+printf '%-52s %10s\n' "  rows added" "$rows_raw"
+printf '%-52s %10s\n' "  CPU us per row: PostgreSQL" "$(per_row $((c3_pg - c2_pg)) $rows_raw)"
 printf '\nstart_job at %.0f %% of the raw INSERT rate\n' "$(echo "100 * $http_rps / $raw" | bc -l)"

@@ -5,7 +5,8 @@
  *  - start_job writes the job table at once (no job_cache) and the database
  *    decides duplicates: the 24 h rule runs in one transaction under an
  *    advisory lock on (cluster, jobId), and the UNIQUE key backs it, so
- *    identical concurrent starts give exactly one 201;
+ *    identical concurrent starts give exactly one 201 (db_job_start: one
+ *    round trip);
  *  - stop_job queues the job for archiving durably (archive_queue, in the
  *    same transaction as the state change);
  *  - multi-tag requests are all-or-nothing. */
@@ -60,40 +61,38 @@ static int db_down(struct resp *w, const char *what)
 
 /* ------------------------------------------------------------ start_job */
 
-static const char sql_lock[] = "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))";
-/* COMPAT a.5 step 3, one-sided as upstream: req.startTime - existing.startTime < 86400 */
-static const char sql_dup[] =
-	"SELECT id FROM job WHERE job_id = $1::bigint AND cluster = $2 AND start_time > $3::bigint - 86400 "
-	"ORDER BY id LIMIT 1";
 static const char sql_same[] =
 	"SELECT id FROM job WHERE job_id = $1::bigint AND cluster = $2 AND start_time = $3::bigint";
 
 enum start_result { START_OK, START_DUP, START_UNIQUE, START_DB, START_TAG };
 
-/* inside a transaction: lock, duplicate check, insert, tags */
-static enum start_result start_tx(struct req *r, struct job *j, int64_t *id, const char **bad_scope)
+/* Without tags one round trip (db_job_start commits); with tags in a
+ * transaction: upstream inserts the job before it checks the tag scopes, and
+ * the id of the job it would have been is in the refusal */
+static enum start_result start_db(struct req *r, struct job *j, int64_t *id, const char **bad_scope)
 {
-	const char *p[] = {num(r->a, j->job_id), j->cluster, num(r->a, j->start_time)};
-	const char *lk[] = {j->cluster, p[0]};
-	if (!db_query(r->a, sql_lock, 2, lk))
+	if (j->ntags && db_begin() < 0)
 		return START_DB;
-	PGresult *res = db_query(r->a, sql_dup, 3, p);
-	if (!res)
-		return START_DB;
-	if (PQntuples(res) > 0) {
-		*id = atoll(PQgetvalue(res, 0, 0));
-		return START_DUP;
-	}
-	if (db_job_insert(r->a, j, j->footprint, j->energy_footprint, j->energy, NULL, id) < 0)
-		return strcmp(db_last_sqlstate(), "23505") == 0 ? START_UNIQUE : START_DB;
-	for (size_t i = 0; i < j->ntags; i++)
+	enum start_result sr = START_OK;
+	int n = db_job_start(r->a, j, id);
+	if (n < 0)
+		sr = strcmp(db_last_sqlstate(), "23505") == 0 ? START_UNIQUE : START_DB;
+	else if (n == 0)
+		sr = START_DUP;
+	for (size_t i = 0; sr == START_OK && i < j->ntags; i++)
 		if (!api_tag_writable(r->user, j->tags[i].scope)) {
 			*bad_scope = j->tags[i].scope;
-			return START_TAG;
+			sr = START_TAG;
 		}
-	if (db_job_add_tags(r->a, *id, j) < 0)
-		return START_DB;
-	return START_OK;
+	if (sr == START_OK && j->ntags && db_job_add_tags(r->a, *id, j) < 0)
+		sr = START_DB;
+	if (j->ntags) {
+		if (sr == START_OK && db_commit() < 0)
+			sr = START_DB;
+		else if (sr != START_OK)
+			db_rollback();
+	}
+	return sr;
 }
 
 int h_api_start_job(struct req *r, struct resp *w)
@@ -139,13 +138,7 @@ int h_api_start_job(struct req *r, struct resp *w)
 
 	int64_t id = 0;
 	const char *bad_scope = NULL;
-	if (db_begin() < 0)
-		return db_down(w, "insert into database failed");
-	enum start_result sr = start_tx(r, &j, &id, &bad_scope);
-	if (sr == START_OK && db_commit() < 0)
-		sr = START_DB;
-	else if (sr != START_OK)
-		db_rollback();
+	enum start_result sr = start_db(r, &j, &id, &bad_scope);
 	switch (sr) {
 	case START_OK:
 		log_info("start_job: new job (id %lld): cluster=%s, jobId=%lld, user=%s, startTime=%lld",

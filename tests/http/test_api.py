@@ -226,6 +226,34 @@ def test_start_job_concurrent_identical_starts(js, api):
                                                  "dbid: %d, jobid: %d" % (dbid, jid)), text
 
 
+def test_start_job_concurrent_starts_within_24h(js, api):
+    """the same jobId started at once with 16 different startTimes, all within 24 h of each
+    other: the UNIQUE key cannot tell, only the lock and the duplicate check after it can"""
+    jid = new_id()
+    t0 = NOW - 2 * 86400
+    results = []
+    barrier = threading.Barrier(16)
+
+    def one(k):
+        p = json.dumps(heron_payload(jid, t0 + 60 * k, hosts=("h0006",)))
+        barrier.wait()
+        r = api("POST", "/api/jobs/start_job/", raw=p)
+        results.append((r.status_code, r.text))
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    codes = sorted(c for c, _ in results)
+    assert codes == [201] + [422] * 15, results
+    assert js.sql("SELECT count(*) FROM job WHERE job_id = %d" % jid) == "1"
+    dbid = db_id(js, jid)
+    for c, text in results:
+        if c == 422:
+            assert json.loads(text)["error"].endswith("dbid: %d, jobid: %d" % (dbid, jid)), text
+
+
 def test_start_job_reference_payload(js, api, second):
     """cc-backend's configs/startJobPayload.json and stopJobPayload.json, unchanged (cluster fritz)"""
     if second.fritz is None:
