@@ -207,19 +207,15 @@ static void push(char ***v, size_t *n, size_t *cap, char *s)
 	(*v)[*n] = NULL;
 }
 
-char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen)
+int archive_job_keys_each(struct archive *ar, void (*fn)(void *ctx, char *key), void *ctx, size_t *skipped,
+			  char *err, size_t errlen)
 {
-	char **keys = NULL;
-	size_t n = 0, cap = 0;
 	*skipped = 0;
-	push(&keys, &n, &cap, NULL); /* keeps keys non-NULL and terminated */
-	n = 0;
 	char rerr[512], prefix[1024];
 	char **dirs = ar->ops->list(ar, "", rerr, sizeof(rerr));
 	if (!dirs) {
 		snprintf(err, errlen, "job archive %s: %s", ar->location, rerr);
-		free(keys);
-		return NULL;
+		return -1;
 	}
 	for (char **c = dirs; *c; c++) {
 		if (!archive_cluster(ar, *c) && !str_safe_name(*c))
@@ -253,7 +249,7 @@ char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char
 					size_t len = strlen(prefix) + strlen(*t) + 2;
 					char *k = xmalloc(len);
 					snprintf(k, len, "%s/%s", prefix, *t);
-					push(&keys, &n, &cap, k);
+					fn(ctx, k);
 				}
 				archive_strv_free(l3);
 			}
@@ -262,8 +258,31 @@ char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char
 		archive_strv_free(l1);
 	}
 	archive_strv_free(dirs);
-	*count = n;
-	return keys;
+	return 0;
+}
+
+struct keyv {
+	char **v;
+	size_t n, cap;
+};
+
+static void keyv_push(void *ctx, char *key)
+{
+	struct keyv *kv = ctx;
+	push(&kv->v, &kv->n, &kv->cap, key);
+}
+
+char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen)
+{
+	struct keyv kv = {NULL, 0, 0};
+	push(&kv.v, &kv.n, &kv.cap, NULL); /* keeps keys non-NULL and terminated */
+	kv.n = 0;
+	if (archive_job_keys_each(ar, keyv_push, &kv, skipped, err, errlen) < 0) {
+		free(kv.v);
+		return NULL;
+	}
+	*count = kv.n;
+	return kv.v;
 }
 
 char *archive_read_meta(struct archive *ar, const char *jobkey, size_t *len, char *err, size_t errlen)

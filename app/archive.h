@@ -61,6 +61,12 @@ int archive_job_key(const char *cluster, int64_t job_id, int64_t start_time, cha
  * array; *count gets the number.  Directory entries that do not look like
  * <number>/<3 digits>/<number> are skipped and counted in *skipped. */
 char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen);
+/* The same keys, in the same order, handed one by one to fn as they are
+ * found (fn owns each key), so that a caller can work on the first jobs
+ * while the rest of the archive is still being listed.  0, or -1 with err
+ * when the archive root cannot be listed. */
+int archive_job_keys_each(struct archive *ar, void (*fn)(void *ctx, char *key), void *ctx, size_t *skipped,
+			  char *err, size_t errlen);
 /* The data file of a job key as stored: data.json.gz when it exists (the
  * gzip bytes), else data.json.  Heap bytes; NULL with err (errno ENOENT when
  * neither exists). */
