@@ -69,7 +69,7 @@ struct tagrow {
 };
 
 #define TAKE_KEYS 32
-#define SCAN_BATCH 256
+#define SCANNERS 4
 
 struct initdb {
 	struct archive *ar;
@@ -81,9 +81,13 @@ struct initdb {
 	size_t nkeys, capkeys, next;
 	bool scan_done;
 	size_t bad_dirs;
-	int scan_rc;
-	char scan_err[512];
-	double scan_s;
+	double t_scan0, scan_s;
+	/* the units (<cluster>/<jobId/1000>) the scanners list in parallel; a
+	 * unit's keys are published once the units before it are */
+	char **units;
+	size_t nunits, published;
+	atomic_size_t next_unit;
+	struct unit_keys *ukeys;
 	atomic_size_t done;
 	atomic_int running;        /* workers not yet finished */
 	pthread_mutex_t lock;      /* the COPY stream, tags and reasons */
@@ -356,48 +360,61 @@ static int job_row(struct initdb *st, struct arena *a, const char *key, int64_t 
 	return 0;
 }
 
-struct scan {
-	struct initdb *st;
-	char *batch[SCAN_BATCH];
-	size_t n;
+struct unit_keys {
+	char **v;
+	size_t n, cap, skipped;
+	bool done;
 };
 
-static void scan_publish(struct scan *sc, bool last)
+static void unit_key(void *ctx, char *key)
 {
-	struct initdb *st = sc->st;
-	pthread_mutex_lock(&st->qlock);
-	if (st->nkeys + sc->n > st->capkeys) {
-		st->capkeys = st->capkeys ? st->capkeys * 2 : 4096;
-		if (st->capkeys < st->nkeys + sc->n)
-			st->capkeys = st->nkeys + sc->n;
-		st->keys = xrealloc(st->keys, st->capkeys * sizeof(char *));
+	struct unit_keys *u = ctx;
+	if (u->n == u->cap) {
+		u->cap = u->cap ? u->cap * 2 : 64;
+		u->v = xrealloc(u->v, u->cap * sizeof(char *));
 	}
-	memcpy(st->keys + st->nkeys, sc->batch, sc->n * sizeof(char *));
-	st->nkeys += sc->n;
-	sc->n = 0;
-	if (last)
-		st->scan_done = true;
-	pthread_cond_broadcast(&st->more);
-	pthread_mutex_unlock(&st->qlock);
+	u->v[u->n++] = key;
 }
 
-static void scan_key(void *ctx, char *key)
-{
-	struct scan *sc = ctx;
-	sc->batch[sc->n++] = key;
-	if (sc->n == SCAN_BATCH)
-		scan_publish(sc, false);
-}
-
-/* Lists the archive while the workers already load the first jobs. */
+/* Several scanners list units at once (listing waits on the disk more than
+ * on the CPU when the directories are not cached); the keys still reach
+ * the workers in archive order. */
 static void *scanner(void *arg)
 {
-	struct scan sc = {.st = arg, .n = 0};
-	struct initdb *st = sc.st;
-	double t0 = now_s();
-	st->scan_rc = archive_job_keys_each(st->ar, scan_key, &sc, &st->bad_dirs, st->scan_err, sizeof(st->scan_err));
-	st->scan_s = now_s() - t0;
-	scan_publish(&sc, true);
+	struct initdb *st = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&st->next_unit, 1);
+		if (i >= st->nunits)
+			break;
+		struct unit_keys u = {NULL, 0, 0, 0, true};
+		archive_unit_job_keys(st->ar, st->units[i], unit_key, &u, &u.skipped);
+		pthread_mutex_lock(&st->qlock);
+		st->ukeys[i] = u;
+		bool more = false;
+		while (st->published < st->nunits && st->ukeys[st->published].done) {
+			struct unit_keys *p = &st->ukeys[st->published++];
+			if (st->nkeys + p->n > st->capkeys) {
+				st->capkeys = st->capkeys ? st->capkeys * 2 : 4096;
+				if (st->capkeys < st->nkeys + p->n)
+					st->capkeys = st->nkeys + p->n;
+				st->keys = xrealloc(st->keys, st->capkeys * sizeof(char *));
+			}
+			if (p->n)
+				memcpy(st->keys + st->nkeys, p->v, p->n * sizeof(char *));
+			st->nkeys += p->n;
+			st->bad_dirs += p->skipped;
+			free(p->v);
+			p->v = NULL;
+			more = true;
+		}
+		if (st->published == st->nunits && !st->scan_done) {
+			st->scan_done = true;
+			st->scan_s = now_s() - st->t_scan0;
+		}
+		if (more)
+			pthread_cond_broadcast(&st->more);
+		pthread_mutex_unlock(&st->qlock);
+	}
 	return NULL;
 }
 
@@ -585,18 +602,34 @@ int importer_init_db(struct archive *ar, int nthreads, FILE *out)
 	if (!copying)
 		goto rollback;
 
-	/* one thread lists the archive; the workers parse the jobs it has found
-	 * so far and stream their rows */
+	/* scanners list the archive; the workers parse the jobs found so far
+	 * and stream their rows */
 	fprintf(out, "scanning and loading job archive %s ...\n", ar->location);
 	fflush(out);
-	if (nthreads < 1)
-		nthreads = 1;
+	st.t_scan0 = now_s();
+	char err[512];
+	st.units = archive_job_units(ar, &st.nunits, &st.bad_dirs, err, sizeof(err));
+	if (!st.units) {
+		fprintf(out, "%s\n", err);
+		PQputCopyEnd(c, "no archive");
+		while ((r = PQgetResult(c)))
+			PQclear(r);
+		goto rollback;
+	}
+	st.ukeys = xcalloc(st.nunits + 1, sizeof(*st.ukeys));
+	st.scan_done = st.nunits == 0;
+	/* threads beyond the cores: file reads wait on the disk when the
+	 * archive is not in the page cache */
+	if (nthreads < 4)
+		nthreads = 4;
 	if (nthreads > 64)
 		nthreads = 64;
-	pthread_t scan_th, *th = xcalloc((size_t)nthreads, sizeof(pthread_t));
+	int nscan = SCANNERS;
+	pthread_t scan_th[SCANNERS], *th = xcalloc((size_t)nthreads, sizeof(pthread_t));
 	double tload = now_s();
 	atomic_store(&st.running, nthreads);
-	pthread_create(&scan_th, NULL, scanner, &st);
+	for (int i = 0; i < nscan; i++)
+		pthread_create(&scan_th[i], NULL, scanner, &st);
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&th[i], NULL, worker, &st);
 	bool tty = isatty(fileno(out));
@@ -615,25 +648,21 @@ int importer_init_db(struct archive *ar, int nthreads, FILE *out)
 			fprintf(out, "\r  %zu jobs of %zu found so far, %.0f jobs/s   ", d, n, dt > 0 ? (double)d / dt : 0.0);
 		fflush(out);
 	}
-	pthread_join(scan_th, NULL);
+	for (int i = 0; i < nscan; i++)
+		pthread_join(scan_th[i], NULL);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
 	free(th);
 	if (tty)
 		fprintf(out, "\r%60s\r", "");
-	if (st.scan_rc < 0) {
-		fprintf(out, "%s\n", st.scan_err);
-		st.copy_failed = true;
-	} else {
-		fprintf(out, "  %zu job directories in %zu clusters (listed in %.1f s)\n", st.nkeys, ar->nclusters, st.scan_s);
-	}
+	fprintf(out, "  %zu job directories in %zu clusters (listed in %.1f s)\n", st.nkeys, ar->nclusters, st.scan_s);
 	if (st.copy_failed) {
 		PQputCopyEnd(c, "a worker failed");
 	} else if (PQputCopyEnd(c, NULL) != 1) {
 		st.copy_failed = true;
 	}
 	r = PQgetResult(c);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && st.scan_rc == 0) {
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fprintf(out, "loading the jobs failed: %s", PQresultErrorMessage(r));
 		st.copy_failed = true;
 	}
@@ -676,6 +705,8 @@ rollback:
 	fprintf(out, "init-db failed; the database is unchanged\n");
 out:
 	archive_strv_free(plan);
+	archive_strv_free(st.units);
+	free(st.ukeys);
 	for (size_t i = 0; i < st.nkeys; i++)
 		free(st.keys[i]);
 	free(st.keys);
