@@ -207,18 +207,18 @@ static void push(char ***v, size_t *n, size_t *cap, char *s)
 	(*v)[*n] = NULL;
 }
 
-char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen)
+char **archive_job_units(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen)
 {
-	char **keys = NULL;
+	char **units = NULL;
 	size_t n = 0, cap = 0;
 	*skipped = 0;
-	push(&keys, &n, &cap, NULL); /* keeps keys non-NULL and terminated */
+	push(&units, &n, &cap, NULL); /* keeps the array non-NULL and terminated */
 	n = 0;
 	char rerr[512], prefix[1024];
 	char **dirs = ar->ops->list(ar, "", rerr, sizeof(rerr));
 	if (!dirs) {
 		snprintf(err, errlen, "job archive %s: %s", ar->location, rerr);
-		free(keys);
+		free(units);
 		return NULL;
 	}
 	for (char **c = dirs; *c; c++) {
@@ -237,33 +237,69 @@ char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char
 				continue;
 			}
 			snprintf(prefix, sizeof(prefix), "%s/%s", *c, *a);
-			char **l2 = ar->ops->list(ar, prefix, rerr, sizeof(rerr));
-			for (char **b = l2; b && *b; b++) {
-				if (!all_digits(*b, 3)) {
-					(*skipped)++;
-					continue;
-				}
-				snprintf(prefix, sizeof(prefix), "%s/%s/%s", *c, *a, *b);
-				char **l3 = ar->ops->list(ar, prefix, rerr, sizeof(rerr));
-				for (char **t = l3; t && *t; t++) {
-					if (!all_digits(*t, 0)) {
-						(*skipped)++;
-						continue;
-					}
-					size_t len = strlen(prefix) + strlen(*t) + 2;
-					char *k = xmalloc(len);
-					snprintf(k, len, "%s/%s", prefix, *t);
-					push(&keys, &n, &cap, k);
-				}
-				archive_strv_free(l3);
-			}
-			archive_strv_free(l2);
+			push(&units, &n, &cap, xstrdup(prefix));
 		}
 		archive_strv_free(l1);
 	}
 	archive_strv_free(dirs);
 	*count = n;
-	return keys;
+	return units;
+}
+
+void archive_unit_job_keys(struct archive *ar, const char *unit, void (*fn)(void *ctx, char *key), void *ctx,
+			   size_t *skipped)
+{
+	char rerr[512], prefix[1024];
+	char **l2 = ar->ops->list(ar, unit, rerr, sizeof(rerr));
+	for (char **b = l2; b && *b; b++) {
+		if (!all_digits(*b, 3)) {
+			(*skipped)++;
+			continue;
+		}
+		snprintf(prefix, sizeof(prefix), "%s/%s", unit, *b);
+		char **l3 = ar->ops->list(ar, prefix, rerr, sizeof(rerr));
+		for (char **t = l3; t && *t; t++) {
+			if (!all_digits(*t, 0)) {
+				(*skipped)++;
+				continue;
+			}
+			size_t len = strlen(prefix) + strlen(*t) + 2;
+			char *k = xmalloc(len);
+			snprintf(k, len, "%s/%s", prefix, *t);
+			fn(ctx, k);
+		}
+		archive_strv_free(l3);
+	}
+	archive_strv_free(l2);
+}
+
+struct keyv {
+	char **v;
+	size_t n, cap;
+};
+
+static void keyv_push(void *ctx, char *key)
+{
+	struct keyv *kv = ctx;
+	push(&kv->v, &kv->n, &kv->cap, key);
+}
+
+char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen)
+{
+	struct keyv kv = {NULL, 0, 0};
+	push(&kv.v, &kv.n, &kv.cap, NULL); /* keeps keys non-NULL and terminated */
+	kv.n = 0;
+	size_t nunits;
+	char **units = archive_job_units(ar, &nunits, skipped, err, errlen);
+	if (!units) {
+		free(kv.v);
+		return NULL;
+	}
+	for (char **u = units; *u; u++)
+		archive_unit_job_keys(ar, *u, keyv_push, &kv, skipped);
+	archive_strv_free(units);
+	*count = kv.n;
+	return kv.v;
 }
 
 char *archive_read_meta(struct archive *ar, const char *jobkey, size_t *len, char *err, size_t errlen)

@@ -61,6 +61,14 @@ int archive_job_key(const char *cluster, int64_t job_id, int64_t start_time, cha
  * array; *count gets the number.  Directory entries that do not look like
  * <number>/<3 digits>/<number> are skipped and counted in *skipped. */
 char **archive_job_keys(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen);
+/* The same walk in two steps, so that several threads can list an archive:
+ * the units "<cluster>/<jobId/1000>" (sorted, NULL-terminated heap array,
+ * NULL with err when the root cannot be listed), then the job keys of one
+ * unit, handed in order to fn (which owns each key).  Both add the entries
+ * they skip to *skipped. */
+char **archive_job_units(struct archive *ar, size_t *count, size_t *skipped, char *err, size_t errlen);
+void archive_unit_job_keys(struct archive *ar, const char *unit, void (*fn)(void *ctx, char *key), void *ctx,
+			   size_t *skipped);
 /* The data file of a job key as stored: data.json.gz when it exists (the
  * gzip bytes), else data.json.  Heap bytes; NULL with err (errno ENOENT when
  * neither exists). */

@@ -68,12 +68,28 @@ struct tagrow {
 	char *type, *name;
 };
 
+#define TAKE_KEYS 32
+#define SCANNERS 4
+
 struct initdb {
 	struct archive *ar;
+	/* job directory keys in archive order; the scanner appends while the
+	 * workers take them (key i becomes job id i + 1) */
+	pthread_mutex_t qlock;
+	pthread_cond_t more;
 	char **keys;
-	size_t nkeys;
-	atomic_size_t next;
+	size_t nkeys, capkeys, next;
+	bool scan_done;
+	size_t bad_dirs;
+	double t_scan0, scan_s;
+	/* the units (<cluster>/<jobId/1000>) the scanners list in parallel; a
+	 * unit's keys are published once the units before it are */
+	char **units;
+	size_t nunits, published;
+	atomic_size_t next_unit;
+	struct unit_keys *ukeys;
 	atomic_size_t done;
+	atomic_int running;        /* workers not yet finished */
 	pthread_mutex_t lock;      /* the COPY stream, tags and reasons */
 	PGconn *conn;
 	bool fast;                 /* metafast first (JOBSCOPE_INITDB_JSONC=1 turns it off) */
@@ -344,32 +360,109 @@ static int job_row(struct initdb *st, struct arena *a, const char *key, int64_t 
 	return 0;
 }
 
+struct unit_keys {
+	char **v;
+	size_t n, cap, skipped;
+	bool done;
+};
+
+static void unit_key(void *ctx, char *key)
+{
+	struct unit_keys *u = ctx;
+	if (u->n == u->cap) {
+		u->cap = u->cap ? u->cap * 2 : 64;
+		u->v = xrealloc(u->v, u->cap * sizeof(char *));
+	}
+	u->v[u->n++] = key;
+}
+
+/* Several scanners list units at once (listing waits on the disk more than
+ * on the CPU when the directories are not cached); the keys still reach
+ * the workers in archive order. */
+static void *scanner(void *arg)
+{
+	struct initdb *st = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&st->next_unit, 1);
+		if (i >= st->nunits)
+			break;
+		struct unit_keys u = {NULL, 0, 0, 0, true};
+		archive_unit_job_keys(st->ar, st->units[i], unit_key, &u, &u.skipped);
+		pthread_mutex_lock(&st->qlock);
+		st->ukeys[i] = u;
+		bool more = false;
+		while (st->published < st->nunits && st->ukeys[st->published].done) {
+			struct unit_keys *p = &st->ukeys[st->published++];
+			if (st->nkeys + p->n > st->capkeys) {
+				st->capkeys = st->capkeys ? st->capkeys * 2 : 4096;
+				if (st->capkeys < st->nkeys + p->n)
+					st->capkeys = st->nkeys + p->n;
+				st->keys = xrealloc(st->keys, st->capkeys * sizeof(char *));
+			}
+			if (p->n)
+				memcpy(st->keys + st->nkeys, p->v, p->n * sizeof(char *));
+			st->nkeys += p->n;
+			st->bad_dirs += p->skipped;
+			free(p->v);
+			p->v = NULL;
+			more = true;
+		}
+		if (st->published == st->nunits && !st->scan_done) {
+			st->scan_done = true;
+			st->scan_s = now_s() - st->t_scan0;
+		}
+		if (more)
+			pthread_cond_broadcast(&st->more);
+		pthread_mutex_unlock(&st->qlock);
+	}
+	return NULL;
+}
+
+/* Up to TAKE_KEYS keys for a worker (their ids follow from the first);
+ * 0 when the scan is over and every key was taken. */
+static size_t take_keys(struct initdb *st, char **keys, size_t *first)
+{
+	pthread_mutex_lock(&st->qlock);
+	while (st->next >= st->nkeys && !st->scan_done)
+		pthread_cond_wait(&st->more, &st->qlock);
+	size_t k = st->nkeys - st->next;
+	if (k > TAKE_KEYS)
+		k = TAKE_KEYS;
+	memcpy(keys, st->keys + st->next, k * sizeof(char *));
+	*first = st->next;
+	st->next += k;
+	pthread_mutex_unlock(&st->qlock);
+	return k;
+}
+
 static void *worker(void *arg)
 {
 	struct initdb *st = arg;
 	struct arena a;
 	arena_init(&a, 64 * 1024);
 	struct buf rows = BUF_INIT, row = BUF_INIT, scratch = BUF_INIT;
-	for (;;) {
-		size_t i = atomic_fetch_add(&st->next, 1);
-		if (i >= st->nkeys)
-			break;
-		char why[512];
-		buf_reset(&row);
-		if (job_row(st, &a, st->keys[i], (int64_t)i + 1, &scratch, &row, why, sizeof(why)) == 0)
-			buf_add(&rows, row.data, row.len);
-		else
-			skip(st, st->keys[i], why);
-		arena_reset(&a);
-		atomic_fetch_add(&st->done, 1);
-		if (rows.len >= FLUSH_BYTES)
-			flush(st, &rows);
+	char *keys[TAKE_KEYS];
+	size_t first, k;
+	while ((k = take_keys(st, keys, &first)) > 0) {
+		for (size_t i = 0; i < k; i++) {
+			char why[512];
+			buf_reset(&row);
+			if (job_row(st, &a, keys[i], (int64_t)(first + i) + 1, &scratch, &row, why, sizeof(why)) == 0)
+				buf_add(&rows, row.data, row.len);
+			else
+				skip(st, keys[i], why);
+			arena_reset(&a);
+			atomic_fetch_add(&st->done, 1);
+			if (rows.len >= FLUSH_BYTES)
+				flush(st, &rows);
+		}
 	}
 	flush(st, &rows);
 	buf_release(&rows);
 	buf_release(&row);
 	buf_release(&scratch);
 	arena_release(&a);
+	atomic_fetch_sub(&st->running, 1);
 	return NULL;
 }
 
@@ -384,25 +477,37 @@ static int exec(PGconn *c, const char *sql)
 	return rc;
 }
 
-/* Secondary indexes of job: their definitions, to rebuild them after the load. */
-static char **job_index_defs(PGconn *c)
+/* What the load drops and puts back afterwards, as (drop, create) SQL pairs:
+ * the secondary indexes of job and jobtag (built once from the whole table
+ * instead of row by row) and jobtag's foreign keys (checked by one join
+ * instead of two lookups per tag row).  The definitions come from the
+ * catalog, so they are whatever the migrations made. */
+static char **rebuild_plan(PGconn *c)
 {
 	PGresult *r = PQexec(c,
-		"SELECT indexdef FROM pg_indexes i WHERE tablename = 'job' AND schemaname = current_schema() "
-		"AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = i.indexname)");
+		"SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid) "
+		"FROM pg_index i WHERE i.indrelid IN ('job'::regclass, 'jobtag'::regclass) "
+		"AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x')) "
+		"UNION ALL "
+		"SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname), "
+		"format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) "
+		"FROM pg_constraint WHERE conrelid = 'jobtag'::regclass AND contype = 'f'");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_err("-init-db: reading the indexes: %s", PQresultErrorMessage(r));
 		PQclear(r);
 		return NULL;
 	}
 	int n = PQntuples(r);
-	char **defs = xcalloc((size_t)n + 1, sizeof(char *));
-	for (int i = 0; i < n; i++)
-		defs[i] = xstrdup(PQgetvalue(r, i, 0));
+	char **plan = xcalloc(2 * (size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		plan[2 * i] = xstrdup(PQgetvalue(r, i, 0));
+		plan[2 * i + 1] = xstrdup(PQgetvalue(r, i, 1));
+	}
 	PQclear(r);
-	return defs;
+	return plan;
 }
 
-static int load_tags(struct initdb *st, PGconn *c, FILE *out)
+static int load_tags(struct initdb *st, PGconn *c, FILE *out, double t0)
 {
 	if (!st->ntags)
 		return 0;
@@ -439,7 +544,7 @@ static int load_tags(struct initdb *st, PGconn *c, FILE *out)
 	    exec(c, "INSERT INTO jobtag (job_id, tag_id) SELECT DISTINCT i.job_id, t.id FROM import_tag i "
 		    "JOIN tag t ON t.tag_type = i.tag_type AND t.tag_name = i.tag_name AND t.tag_scope = 'global'") < 0)
 		return -1;
-	fprintf(out, "  %zu tag assignments loaded\n", st->ntags);
+	fprintf(out, "  %zu tag assignments loaded (%.1f s)\n", st->ntags, now_s() - t0);
 	return 0;
 }
 
@@ -450,25 +555,15 @@ int importer_init_db(struct archive *ar, int nthreads, FILE *out)
 	st.ar = ar;
 	st.fast = !getenv("JOBSCOPE_INITDB_JSONC");
 	pthread_mutex_init(&st.lock, NULL);
+	pthread_mutex_init(&st.qlock, NULL);
+	pthread_cond_init(&st.more, NULL);
 	double t0 = now_s();
-	char err[512];
-	size_t bad_dirs = 0;
-	fprintf(out, "scanning job archive %s ...\n", ar->location);
-	st.keys = archive_job_keys(ar, &st.nkeys, &bad_dirs, err, sizeof(err));
-	if (!st.keys) {
-		fprintf(out, "%s\n", err);
-		return -1;
-	}
-	fprintf(out, "  %zu job directories in %zu clusters (%.1f s)\n", st.nkeys, ar->nclusters, now_s() - t0);
-
-	PGconn *c = db_conn();
-	if (!c) {
-		archive_strv_free(st.keys);
-		return -1;
-	}
-	st.conn = c;
 	int rc = -1;
-	char **defs = NULL;
+	char **plan = NULL;
+	PGconn *c = db_conn();
+	if (!c)
+		goto out;
+	st.conn = c;
 	if (exec(c, "BEGIN") < 0)
 		goto out;
 	/* start from nothing: jobs, tags and their queues (cc-backend deletes them too) */
@@ -478,28 +573,28 @@ int importer_init_db(struct archive *ar, int nthreads, FILE *out)
 	 * and a third of its time went to pglz compressing the jsonb values of
 	 * each row.  lz4 (when the server has it) compresses several times
 	 * faster; it changes how values are stored, not what they are, and only
-	 * for this transaction (SET LOCAL). */
+	 * for this transaction (SET LOCAL).  The index builds get memory enough
+	 * for PostgreSQL's parallel workers (it gives each 32 MB). */
 	PGresult *lz = PQexec(c, "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)");
 	bool have_lz4 = PQresultStatus(lz) == PGRES_TUPLES_OK && PQntuples(lz) == 1;
 	PQclear(lz);
 	if (have_lz4 && exec(c, "SET LOCAL default_toast_compression = lz4") < 0)
 		goto rollback;
-	defs = job_index_defs(c);
-	if (!defs)
+	if (exec(c, "SELECT set_config('maintenance_work_mem', '256MB', true) FROM pg_settings "
+		    "WHERE name = 'maintenance_work_mem' AND setting::bigint < 262144") < 0)
 		goto rollback;
-	for (char **d = defs; *d; d++) {
-		const char *name = strstr(*d, "INDEX ") ? strstr(*d, "INDEX ") + 6 : NULL;
-		if (!name)
-			continue;
-		char sql[256];
-		snprintf(sql, sizeof(sql), "DROP INDEX %.*s", (int)strcspn(name, " "), name);
-		if (exec(c, sql) < 0)
+	plan = rebuild_plan(c);
+	if (!plan)
+		goto rollback;
+	for (char **d = plan; *d; d += 2)
+		if (exec(c, d[0]) < 0)
 			goto rollback;
-	}
+	/* FREEZE: the table was emptied in this transaction, so its rows go in
+	 * frozen and all-visible; no later pass rewrites each page for hint bits. */
 	PGresult *r = PQexec(c, "COPY job (id, job_id, cluster, subcluster, cluster_partition, project, hpc_user, "
 				"shared, job_state, submit_time, start_time, duration, walltime, num_nodes, num_hwthreads, "
 				"num_acc, smt, monitoring_status, energy, energy_footprint, footprint, meta_data, resources, "
-				"statistics, array_job_id) FROM STDIN");
+				"statistics, array_job_id) FROM STDIN WITH (FREEZE)");
 	bool copying = PQresultStatus(r) == PGRES_COPY_IN;
 	if (!copying)
 		log_err("-init-db: COPY: %s", PQresultErrorMessage(r));
@@ -507,28 +602,60 @@ int importer_init_db(struct archive *ar, int nthreads, FILE *out)
 	if (!copying)
 		goto rollback;
 
-	if (nthreads < 1)
-		nthreads = 1;
+	/* scanners list the archive; the workers parse the jobs found so far
+	 * and stream their rows */
+	fprintf(out, "scanning and loading job archive %s ...\n", ar->location);
+	fflush(out);
+	st.t_scan0 = now_s();
+	char err[512];
+	st.units = archive_job_units(ar, &st.nunits, &st.bad_dirs, err, sizeof(err));
+	if (!st.units) {
+		fprintf(out, "%s\n", err);
+		PQputCopyEnd(c, "no archive");
+		while ((r = PQgetResult(c)))
+			PQclear(r);
+		goto rollback;
+	}
+	st.ukeys = xcalloc(st.nunits + 1, sizeof(*st.ukeys));
+	st.scan_done = st.nunits == 0;
+	/* threads beyond the cores: file reads wait on the disk when the
+	 * archive is not in the page cache */
+	if (nthreads < 4)
+		nthreads = 4;
 	if (nthreads > 64)
 		nthreads = 64;
-	pthread_t *th = xcalloc((size_t)nthreads, sizeof(pthread_t));
+	int nscan = SCANNERS;
+	pthread_t scan_th[SCANNERS], *th = xcalloc((size_t)nthreads, sizeof(pthread_t));
 	double tload = now_s();
+	atomic_store(&st.running, nthreads);
+	for (int i = 0; i < nscan; i++)
+		pthread_create(&scan_th[i], NULL, scanner, &st);
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&th[i], NULL, worker, &st);
 	bool tty = isatty(fileno(out));
-	while (atomic_load(&st.done) < st.nkeys && tty) {
+	while (tty && atomic_load(&st.running) > 0) {
 		usleep(250000);
 		size_t d = atomic_load(&st.done);
+		pthread_mutex_lock(&st.qlock);
+		size_t n = st.nkeys;
+		bool all = st.scan_done;
+		pthread_mutex_unlock(&st.qlock);
 		double dt = now_s() - tload;
-		fprintf(out, "\r  %zu / %zu jobs (%.0f%%), %.0f jobs/s   ", d, st.nkeys,
-			st.nkeys ? 100.0 * (double)d / (double)st.nkeys : 100.0, dt > 0 ? (double)d / dt : 0.0);
+		if (all)
+			fprintf(out, "\r  %zu / %zu jobs (%.0f%%), %.0f jobs/s   ", d, n, n ? 100.0 * (double)d / (double)n : 100.0,
+				dt > 0 ? (double)d / dt : 0.0);
+		else
+			fprintf(out, "\r  %zu jobs of %zu found so far, %.0f jobs/s   ", d, n, dt > 0 ? (double)d / dt : 0.0);
 		fflush(out);
 	}
+	for (int i = 0; i < nscan; i++)
+		pthread_join(scan_th[i], NULL);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
 	free(th);
 	if (tty)
 		fprintf(out, "\r%60s\r", "");
+	fprintf(out, "  %zu job directories in %zu clusters (listed in %.1f s)\n", st.nkeys, ar->nclusters, st.scan_s);
 	if (st.copy_failed) {
 		PQputCopyEnd(c, "a worker failed");
 	} else if (PQputCopyEnd(c, NULL) != 1) {
@@ -548,21 +675,26 @@ int importer_init_db(struct archive *ar, int nthreads, FILE *out)
 	double tparsed = now_s();
 	fprintf(out, "  %zu jobs loaded (%.1f s, %.0f jobs/s)\n", loaded, tparsed - tload,
 		tparsed > tload ? (double)loaded / (tparsed - tload) : 0.0);
-	if (load_tags(&st, c, out) < 0)
+	double ttags = now_s();
+	if (load_tags(&st, c, out, ttags) < 0)
 		goto rollback;
 	fprintf(out, "  building indexes ...\n");
-	for (char **d = defs; *d; d++)
-		if (exec(c, *d) < 0)
+	fflush(out);
+	double tidx = now_s();
+	for (char **d = plan; *d; d += 2)
+		if (exec(c, d[1]) < 0)
 			goto rollback;
 	if (exec(c, "SELECT setval(pg_get_serial_sequence('job', 'id'), greatest(1, (SELECT max(id) FROM job)))") < 0 ||
 	    exec(c, "COMMIT") < 0)
 		goto out;
+	double tan = now_s();
 	exec(c, "ANALYZE job");
 	double t1 = now_s();
+	fprintf(out, "  indexes and keys %.1f s, ANALYZE %.1f s\n", tan - tidx, t1 - tan);
 	fprintf(out, "init-db: %zu jobs in %.1f s (%.0f jobs/s), %zu skipped\n", loaded, t1 - t0,
-		t1 > t0 ? (double)loaded / (t1 - t0) : 0.0, st.skipped + bad_dirs);
-	if (bad_dirs)
-		fprintf(out, "  %zu entries in the archive are not job directories\n", bad_dirs);
+		t1 > t0 ? (double)loaded / (t1 - t0) : 0.0, st.skipped + st.bad_dirs);
+	if (st.bad_dirs)
+		fprintf(out, "  %zu entries in the archive are not job directories\n", st.bad_dirs);
 	for (size_t i = 0; i < st.nreasons; i++)
 		fprintf(out, "  skipped %zu: %s (e.g. %s)\n", st.reasons[i].count, st.reasons[i].text, st.reasons[i].example);
 	fprintf(out, "  the task runner computes the job-list previews from data.json in the background\n");
@@ -572,13 +704,19 @@ rollback:
 	exec(c, "ROLLBACK");
 	fprintf(out, "init-db failed; the database is unchanged\n");
 out:
-	archive_strv_free(defs);
-	archive_strv_free(st.keys);
+	archive_strv_free(plan);
+	archive_strv_free(st.units);
+	free(st.ukeys);
+	for (size_t i = 0; i < st.nkeys; i++)
+		free(st.keys[i]);
+	free(st.keys);
 	for (size_t i = 0; i < st.ntags; i++) {
 		free(st.tags[i].type);
 		free(st.tags[i].name);
 	}
 	free(st.tags);
+	pthread_cond_destroy(&st.more);
+	pthread_mutex_destroy(&st.qlock);
 	pthread_mutex_destroy(&st.lock);
 	return rc;
 }

@@ -10,9 +10,11 @@
 struct archive;
 struct buf;
 
-/* Rebuild job, tag and jobtag from every meta.json of the archive: parsing
- * on nthreads threads, rows streamed with COPY, secondary indexes rebuilt
- * after the load, progress on a terminal, a summary at the end.  Running
+/* Rebuild job, tag and jobtag from every meta.json of the archive, in one
+ * transaction: listing on a few threads, parsing on nthreads (at least 4, as
+ * reads may wait on the disk) while the listing goes on, rows streamed with
+ * COPY, secondary indexes and jobtag's foreign keys put back after the load,
+ * progress on a terminal, a summary at the end.  Running
  * jobs in the database are lost, as with cc-backend.  0 or -1. */
 int importer_init_db(struct archive *ar, int nthreads, FILE *out);
 

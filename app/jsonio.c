@@ -122,6 +122,9 @@ char *jsonio_read_file(const char *path, size_t max, size_t *lenp, char *err, si
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		/* the size fstat gave: done without a read that only finds the end */
+		if (st.st_size > 0 && len == (size_t)st.st_size)
+			break;
 	}
 	close(fd);
 	data[len] = '\0';

@@ -6,7 +6,9 @@
 #    files: -init-db reads meta.json only);
 # 2. on a throw-away PostgreSQL (tests/lib/with-postgres.sh) it creates a database, runs
 #    jobscope -migrate-db, then jobscope -init-db on that archive.
-# It prints the time and jobs/s of steps 1 and 2 and removes everything afterwards.
+# It prints the time and jobs/s of steps 1 and 2, the CPU seconds of step 2 (jobscope's
+# user+sys, and the PostgreSQL server's: its backends and parallel workers), and removes
+# everything afterwards.  On a busy machine the CPU seconds are the steadier figure.
 # Not a test: it neither passes nor fails on numbers, and it never runs in make check.
 #
 #     BUILD_DIR=/path/to/build bench/initdb.sh
@@ -68,15 +70,34 @@ cat >"$work/config.json" <<JSON
 JSON
 (cd "$work" && "$BUILD_DIR/jobscope" -config config.json -migrate-db >"$work/migrate.log" 2>&1) ||
 	{ cat "$work/migrate.log" >&2; die "jobscope -migrate-db failed"; }
+# CPU ticks of the server: the postmaster's own, those of its children that have exited
+# (backends, parallel workers: cutime, cstime) and of the ones still running
+pm=$(head -n 1 "$PGHOST/data/postmaster.pid" 2>/dev/null || true)
+pg_ticks() {
+	[ -n "$pm" ] && [ -r "/proc/$pm/stat" ] || { echo 0; return; }
+	local t c
+	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+	for c in $(cat "/proc/$pm/task/$pm/children" 2>/dev/null); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+psql -qXc CHECKPOINT "$db" >/dev/null
+c2=$(pg_ticks)
 t2=$(now)
-(cd "$work" && "$BUILD_DIR/jobscope" -config config.json -init-db >"$work/initdb.log" 2>&1) ||
+(cd "$work" && TIMEFORMAT='%U %S' && { time "$BUILD_DIR/jobscope" -config config.json -init-db >"$work/initdb.log" 2>&1; } 2>"$work/cpu") ||
 	{ cat "$work/initdb.log" >&2; die "jobscope -init-db failed"; }
 t3=$(now)
+sleep 1 # the backend's exit reaches the postmaster's cutime
+c3=$(pg_ticks)
 rows=$(psql -qXAtc "SELECT count(*) FROM job" "$db")
 [ "$rows" -eq "$JOBS" ] || { cat "$work/initdb.log" >&2; die "the job table has $rows rows, expected $JOBS"; }
 
 printf 'jobscope-generate -meta-only  %s\n' "$(rate "$JOBS" "$t0" "$t1")"
 printf 'jobscope -init-db             %s  (%d rows in job)\n' "$(rate "$JOBS" "$t2" "$t3")" "$rows"
+read -r cu cs <"$work/cpu"
+awk -v u="$cu" -v s="$cs" -v p="$((c3 - c2))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+	printf "  CPU: jobscope %.1f s (user %.1f, sys %.1f), postgres %.1f s, total %.1f s\n", u + s, u, s, p / hz, u + s + p / hz }'
 printf 'jobscope-generate said:\n'
 sed 's/^/    /' "$work/generate.log"
 printf 'jobscope -init-db said:\n'
