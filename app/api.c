@@ -9,6 +9,7 @@
 #include "job.h"
 #include "jsonio.h"
 #include "log.h"
+#include "multipart.h"
 #include "req.h"
 #include "resp.h"
 
@@ -273,3 +274,14 @@ int api_archive_sync_tags(struct arena *a, const struct job *j, char *err, size_
 	}
 	return api_archive_set_meta(a, j, "tags", tags, err, errlen);
 }
+
+/* a multipart body that does not parse is a 400, not a form without fields */
+int api_bad_form(struct req *r, struct resp *w)
+{
+	struct multipart m;
+	char err[160];
+	if (multipart_is(r) && multipart_parse(r->a, r->content_type, r->body, r->body_len, &m, err, sizeof(err)) < 0)
+		return api_error(w, 400, "the form could not be read: %s", err);
+	return 0;
+}
+

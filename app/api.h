@@ -34,6 +34,8 @@ int api_json_text(struct resp *w, int status, const char *text, size_t len);
 struct json_object *api_body(struct req *r, char *err, size_t errlen);
 /* Is the body the JSON literal null (Go decodes it into a nil slice)? */
 bool api_body_null(const struct req *r);
+/* a multipart body that does not parse: the 400 error JSON sent, its status returned; 0: fine */
+int api_bad_form(struct req *r, struct resp *w);
 
 /* Strict decoding of a flat JSON object into C values, as Go's decoder with
  * DisallowUnknownFields: keys match case-insensitively, null leaves a field

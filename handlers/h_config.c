@@ -679,16 +679,6 @@ int h_config_logo(struct req *r, struct resp *w)
 
 /* ------------------------------------------- /config/... (COMPAT a.2, JSON) */
 
-/* a multipart body that does not parse is a 400, not a form without fields */
-static int bad_form(struct req *r, struct resp *w)
-{
-	struct multipart m;
-	char err[160];
-	if (multipart_is(r) && multipart_parse(r->a, r->content_type, r->body, r->body_len, &m, err, sizeof(err)) < 0)
-		return api_error(w, 400, "the form could not be read: %s", err);
-	return 0;
-}
-
 int h_config_roles(struct req *r, struct resp *w)
 {
 	struct json_object *a = arena_cleanup_add(r->a, jsonio_put, json_object_new_array());
@@ -705,7 +695,7 @@ int h_config_users_list(struct req *r, struct resp *w)
 
 int h_config_users_create(struct req *r, struct resp *w)
 {
-	int bad = bad_form(r, w);
+	int bad = api_bad_form(r, w);
 	if (bad)
 		return bad;
 	struct usermgmt_new u;
@@ -719,7 +709,7 @@ int h_config_users_create(struct req *r, struct resp *w)
 
 int h_config_users_delete(struct req *r, struct resp *w)
 {
-	int bad = bad_form(r, w);
+	int bad = api_bad_form(r, w);
 	if (bad)
 		return bad;
 	const char *name = multipart_form_value(r, "username");
@@ -735,7 +725,7 @@ int h_config_users_delete(struct req *r, struct resp *w)
 
 int h_config_user_update(struct req *r, struct resp *w)
 {
-	int bad = bad_form(r, w);
+	int bad = api_bad_form(r, w);
 	if (bad)
 		return bad;
 	const char *name = r->path_args[0];
@@ -754,7 +744,7 @@ int h_config_user_update(struct req *r, struct resp *w)
 
 int h_config_notice(struct req *r, struct resp *w)
 {
-	int bad = bad_form(r, w);
+	int bad = api_bad_form(r, w);
 	if (bad)
 		return bad;
 	const char *text = multipart_form_value(r, "new-content");
@@ -784,7 +774,7 @@ int h_config_taggers(struct req *r, struct resp *w)
 
 int h_config_taggers_run(struct req *r, struct resp *w)
 {
-	int bad = bad_form(r, w);
+	int bad = api_bad_form(r, w);
 	if (bad)
 		return bad;
 	const char *name = multipart_form_value(r, "name");

@@ -38,16 +38,6 @@ static int text_answer(struct resp *w, int status, const char *s)
 	return status;
 }
 
-/* a multipart body that does not parse is a 400, not a form without fields */
-static int bad_form(struct req *r, struct resp *w)
-{
-	struct multipart m;
-	char err[160];
-	if (multipart_is(r) && multipart_parse(r->a, r->content_type, r->body, r->body_len, &m, err, sizeof(err)) < 0)
-		return api_error(w, 400, "the form could not be read: %s", err);
-	return 0;
-}
-
 /* GET /frontend/jwt/?username=u */
 int h_frontend_jwt(struct req *r, struct resp *w)
 {
@@ -69,7 +59,7 @@ int h_frontend_jwt(struct req *r, struct resp *w)
 /* POST /frontend/configuration/ key=..&value=<JSON text> */
 int h_frontend_configuration(struct req *r, struct resp *w)
 {
-	int bad = bad_form(r, w);
+	int bad = api_bad_form(r, w);
 	if (bad)
 		return bad;
 	const char *key = multipart_form_value(r, "key"), *value = multipart_form_value(r, "value");
