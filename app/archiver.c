@@ -113,8 +113,8 @@ static const char sql_take[] =
 
 static const char sql_done[] =
 	"WITH q AS (DELETE FROM archive_queue WHERE job_id = $1::bigint AND attempts = $2::int RETURNING job_id) "
-	"UPDATE job SET statistics = $3::jsonb, footprint = $4::jsonb, energy = $5::float8, "
-	"energy_footprint = $6::jsonb, preview = $7::jsonb, monitoring_status = 3, archive_error = NULL "
+	"UPDATE job SET statistics = $3::json, footprint = $4::jsonb, energy = $5::float8, "
+	"energy_footprint = $6::jsonb, preview = $7::json, monitoring_status = 3, archive_error = NULL "
 	"FROM q WHERE job.id = q.job_id RETURNING job.id";
 
 static const char sql_retry[] =

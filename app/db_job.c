@@ -20,7 +20,7 @@
 #define INSERT_VALUES                                                                                         \
 	"$1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bigint, "          \
 	"$10::bigint, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int, $17::smallint, $18::float8, "    \
-	"$19::jsonb, $20::jsonb, $21::jsonb, $22::jsonb, $23::jsonb, $24::bigint, $25::bigint, $26::jsonb"
+	"$19::jsonb, $20::jsonb, $21::jsonb, $22::jsonb, $23::json, $24::bigint, $25::bigint, $26::json"
 #define INSERT_NPARAMS 26
 
 static const char sql_insert[] = INSERT_COLUMNS "VALUES (" INSERT_VALUES ") RETURNING id";

@@ -477,21 +477,33 @@ static int exec(PGconn *c, const char *sql)
 	return rc;
 }
 
-/* What the load drops and puts back afterwards, as (drop, create) SQL pairs:
- * the secondary indexes of job and jobtag (built once from the whole table
- * instead of row by row) and jobtag's foreign keys (checked by one join
- * instead of two lookups per tag row).  The definitions come from the
+/* What the load drops and puts back afterwards, as (drop, create) SQL pairs
+ * in the order of the drops; the creates run in the reverse order:
+ *   1. the foreign keys that point at job (archive_queue's: its table was
+ *      emptied with job) and jobtag's (checked by one join at the end
+ *      instead of two lookups per tag row);
+ *   2. job's primary and unique keys;
+ *   3. the other indexes of job and jobtag.
+ * Keys and indexes are built once from the whole table instead of row by
+ * row during the COPY; a duplicate (job_id, cluster, start_time) still fails
+ * the load, when its key is put back.  The definitions come from the
  * catalog, so they are whatever the migrations made. */
 static char **rebuild_plan(PGconn *c)
 {
 	PGresult *r = PQexec(c,
-		"SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid) "
-		"FROM pg_index i WHERE i.indrelid IN ('job'::regclass, 'jobtag'::regclass) "
-		"AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x')) "
+		"SELECT d, a FROM ("
+		"SELECT 1 AS o, conname::text AS n, format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname) AS d, "
+		"format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) AS a "
+		"FROM pg_constraint WHERE contype = 'f' AND (conrelid = 'jobtag'::regclass OR confrelid = 'job'::regclass) "
 		"UNION ALL "
-		"SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname), "
+		"SELECT 2, conname::text, format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname), "
 		"format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) "
-		"FROM pg_constraint WHERE conrelid = 'jobtag'::regclass AND contype = 'f'");
+		"FROM pg_constraint WHERE conrelid = 'job'::regclass AND contype IN ('p', 'u') "
+		"UNION ALL "
+		"SELECT 3, i.indexrelid::regclass::text, format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid) "
+		"FROM pg_index i WHERE i.indrelid IN ('job'::regclass, 'jobtag'::regclass) "
+		"AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))"
+		") s ORDER BY o, n");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		log_err("-init-db: reading the indexes: %s", PQresultErrorMessage(r));
 		PQclear(r);
@@ -681,8 +693,11 @@ int importer_init_db(struct archive *ar, int nthreads, FILE *out)
 	fprintf(out, "  building indexes ...\n");
 	fflush(out);
 	double tidx = now_s();
-	for (char **d = plan; *d; d += 2)
-		if (exec(c, d[1]) < 0)
+	size_t nplan = 0;
+	while (plan[2 * nplan])
+		nplan++;
+	for (size_t i = nplan; i-- > 0;)
+		if (exec(c, plan[2 * i + 1]) < 0)
 			goto rollback;
 	if (exec(c, "SELECT setval(pg_get_serial_sequence('job', 'id'), greatest(1, (SELECT max(id) FROM job)))") < 0 ||
 	    exec(c, "COMMIT") < 0)

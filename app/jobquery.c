@@ -504,11 +504,12 @@ void jobquery_where(struct sqlq *q, const struct job_filter *f, const struct use
 	add_range(q, "job.start_time", &f->start_time);
 	if (f->node) {
 		if (f->node_match == MATCH_EQ) {
-			buf_adds(&q->sql, " AND job_hostnames(job.resources) @> ARRAY[");
+			/* the expression of the index job_hosts_gin, spelled exactly so */
+			buf_adds(&q->sql, " AND jsonb_path_query_array(job.resources, '$[*].hostname') @> jsonb_build_array(");
 			sqlq_param(q, f->node, "::text");
-			buf_adds(&q->sql, "]");
+			buf_adds(&q->sql, ")");
 		} else {
-			buf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM unnest(job_hostnames(job.resources)) h WHERE strpos(h, ");
+			buf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM jsonb_array_elements(job.resources) e WHERE strpos(e->>'hostname', ");
 			sqlq_param(q, f->node, NULL);
 			buf_adds(&q->sql, ") > 0)");
 		}

@@ -54,7 +54,7 @@ static double now_s(void)
 static const char sql_todo[] =
 	"SELECT id, cluster, job_id, start_time FROM job WHERE id > $1::bigint AND preview IS NULL "
 	"AND monitoring_status = 3 ORDER BY id LIMIT 100";
-static const char sql_set[] = "UPDATE job SET preview = $2::jsonb WHERE id = $1::bigint";
+static const char sql_set[] = "UPDATE job SET preview = $2::json WHERE id = $1::bigint";
 
 /* one batch; the number of jobs handled, or -1 */
 static int preview_batch(void)

@@ -338,7 +338,7 @@ int h_api_jobs_list(struct req *r, struct resp *w)
 /* ----------------------------------------------------------- used_nodes */
 
 static const char sql_used[] =
-	"SELECT DISTINCT job.cluster, h COLLATE \"C\" FROM job CROSS JOIN LATERAL unnest(job_hostnames(job.resources)) AS h "
+	"SELECT DISTINCT job.cluster, (e->>'hostname') COLLATE \"C\" FROM job CROSS JOIN LATERAL jsonb_array_elements(job.resources) AS e "
 	"WHERE job.job_state = 'running' AND job.start_time < $1::bigint ORDER BY 1, 2";
 
 int h_api_used_nodes(struct req *r, struct resp *w)

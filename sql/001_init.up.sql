@@ -11,6 +11,9 @@
 --     at once.
 --   * JSON is jsonb. CHECKs make sure each column has the expected JSON shape
 --     (object or array). Readers still accept any valid JSON.
+--     (002_job_load.up.sql makes statistics and preview json, replaces
+--     job_hostnames() and its index by built-in functions, and turns off
+--     planner statistics for the JSON columns; see there.)
 --   * Times that appear on the wire (submit/start time, node_state.time_stamp) are
 --     bigint epoch seconds, as in the REST API and meta.json. Server-only
 --     bookkeeping (sessions, queues, tags, rate limits) uses timestamptz.
@@ -74,6 +77,7 @@
 --   job_hostnames(resources) @> ARRAY[$1]::text[]
 -- for the node filter (nodeMatch=eq), concurrent jobs, and jobs on a node.
 -- IMMUTABLE is correct: the result depends only on the argument.
+-- Version 2 (002_job_load.up.sql) drops it: see there.
 CREATE FUNCTION job_hostnames(resources jsonb) RETURNS text[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN (SELECT coalesce(array_agg(DISTINCT e->>'hostname'), '{}'::text[])
@@ -209,6 +213,7 @@ CREATE INDEX job_array ON job (array_job_id, start_time) WHERE array_job_id > 0;
 -- job. With fastupdate (the default), an insert appends to the GIN pending
 -- list, so start_job stays cheap at batch-system rates (a few jobs per second).
 -- nodeMatch=contains cannot use it and scans with a filter.
+-- Version 2 indexes jsonb_path_query_array(resources, '$[*].hostname') instead.
 CREATE INDEX job_hosts_gin ON job USING gin (job_hostnames(resources));
 
 -------------------------------------------------------------------------------

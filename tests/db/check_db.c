@@ -13,6 +13,7 @@
 #include "../../app/password.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,8 @@ START_TEST(migrate_up_from_empty_and_report)
 	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
 	fclose(f);
 	ck_assert_msg(strstr(out, "applying 001_init.up.sql ... done"), "%s", out);
-	ck_assert_msg(strstr(out, "now at version 1"), "%s", out);
+	ck_assert_msg(strstr(out, "applying 002_job_load.up.sql ... done"), "%s", out);
+	ck_assert_msg(strstr(out, "now at version 2"), "%s", out);
 	free(out);
 	ck_assert_int_eq(migrate_version(&v, &dirty), 0);
 	ck_assert_int_eq(v, DB_SCHEMA_VERSION);
@@ -108,6 +110,84 @@ START_TEST(down_and_up_again)
 	ck_assert(!exec_ok("SELECT 1 FROM job"));
 	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
 	ck_assert(exec_ok("SELECT 1 FROM job"));
+	fclose(f);
+}
+END_TEST
+
+static char *query1(const char *sql);
+
+/* true when the plan of sql names index */
+static bool plan_uses(const char *sql, const char *index)
+{
+	char q[1024];
+	snprintf(q, sizeof(q), "EXPLAIN %s", sql);
+	PGresult *r = db_query_once(NULL, q, 0, NULL);
+	ck_assert_msg(r != NULL, "%s: %s", q, db_last_error());
+	bool found = false;
+	for (int i = 0; i < PQntuples(r); i++)
+		if (strstr(PQgetvalue(r, i, 0), index))
+			found = true;
+	PQclear(r);
+	return found;
+}
+
+static void ck_query1(const char *sql, const char *want)
+{
+	char *v = query1(sql);
+	ck_assert_msg(strcmp(v, want) == 0, "%s: '%s', expected '%s'", sql, v, want);
+	free(v);
+}
+
+#define HOSTS_EXPR "jsonb_path_query_array(resources, '$[*].hostname')"
+
+/* A version 1 database with a job goes to version 2 (json statistics and
+ * preview, the hosts index on built-in functions) and back, keeping the row. */
+START_TEST(v1_data_up_to_2_and_back)
+{
+	FILE *f = fopen("/dev/null", "w");
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	ck_assert_int_eq(migrate_down(sql_dir(), 1, f), 0);
+	ck_assert(exec_ok("INSERT INTO job (job_id, cluster, subcluster, hpc_user, project, job_state, num_nodes, "
+			  "resources, statistics, preview) VALUES (7, 'c', 's', 'u', 'p', 'completed', 2, "
+			  "'[{\"hostname\": \"n1\", \"hwthreads\": [0, 1]}, {\"hostname\": \"n2\"}]', "
+			  "'{\"mem_bw\": {\"avg\": 1.5, \"unit\": {\"base\": \"B/s\"}}}', "
+			  "'{\"m\": {\"timestep\": 60, \"data\": [1, 2]}}')"));
+	ck_query1("SELECT job_hostnames(resources)::text FROM job", "{n1,n2}");
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
+	int v;
+	bool dirty;
+	ck_assert_int_eq(migrate_version(&v, &dirty), 0);
+	ck_assert_int_eq(v, 2);
+	ck_query1("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+		  "WHERE attrelid = 'job'::regclass AND attname = 'statistics'", "json");
+	ck_query1("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+		  "WHERE attrelid = 'job'::regclass AND attname = 'preview'", "json");
+	ck_query1("SELECT to_regprocedure('job_hostnames(jsonb)') IS NULL", "t");
+	ck_query1("SELECT statistics->'mem_bw'->>'avg' FROM job", "1.5");
+	ck_query1("SELECT preview->'m'->'data'->>1 FROM job", "2");
+	ck_query1("SELECT " HOSTS_EXPR "::text FROM job", "[\"n1\", \"n2\"]");
+	ck_query1("SELECT count(*) FROM job WHERE " HOSTS_EXPR " @> jsonb_build_array('n2'::text)", "1");
+	ck_query1("SELECT count(*) FROM job WHERE " HOSTS_EXPR " @> jsonb_build_array('n'::text)", "0");
+	/* the node filter's and the concurrent jobs' condition can use the index */
+	ck_assert(exec_ok("SET enable_seqscan = off"));
+	ck_assert(plan_uses("SELECT id FROM job WHERE " HOSTS_EXPR " @> jsonb_build_array('n2'::text)", "job_hosts_gin"));
+	ck_assert(exec_ok("RESET enable_seqscan"));
+	/* the shape checks still hold */
+	ck_assert(!exec_ok("UPDATE job SET statistics = '[1]'"));
+	ck_assert(!exec_ok("UPDATE job SET preview = '\"x\"'"));
+	ck_assert(!exec_ok("UPDATE job SET statistics = '{'"));
+	ck_assert(exec_ok("UPDATE job SET preview = '{\"m\": {\"timestep\": 60, \"data\": [3]}}'"));
+	/* and back to version 1 */
+	ck_assert_int_eq(migrate_down(sql_dir(), 1, f), 0);
+	ck_query1("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+		  "WHERE attrelid = 'job'::regclass AND attname = 'statistics'", "jsonb");
+	ck_query1("SELECT statistics->'mem_bw'->>'avg' FROM job", "1.5");
+	ck_query1("SELECT preview->'m'->'data'->>0 FROM job", "3");
+	ck_query1("SELECT count(*) FROM job WHERE job_hostnames(resources) @> ARRAY['n1']::text[]", "1");
+	ck_assert(exec_ok("SET enable_seqscan = off"));
+	ck_assert(plan_uses("SELECT id FROM job WHERE job_hostnames(resources) @> ARRAY['n1']::text[]", "job_hosts_gin"));
+	ck_assert(exec_ok("RESET enable_seqscan"));
+	ck_assert_int_eq(migrate_up(sql_dir(), f), 0);
 	fclose(f);
 }
 END_TEST
@@ -359,6 +439,7 @@ static Suite *db_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, migrate_up_from_empty_and_report);
 	tcase_add_test(tc, down_and_up_again);
+	tcase_add_test(tc, v1_data_up_to_2_and_back);
 	tcase_add_test(tc, other_versions_are_refused_with_the_fix);
 	tcase_add_test(tc, schema_refuses_bad_rows);
 	TCase *ti = tcase_create("init-db");
