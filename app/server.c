@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,41 +105,140 @@ static long fcgx_read(void *ctx, char *buf, size_t n)
 	return FCGX_GetStr(buf, chunk, ctx);
 }
 
+/* A worker answers one request at a time but keeps up to MAX_CONNS FastCGI
+ * connections open: nginx's upstream keepalive (fastcgi_keep_conn) then sends
+ * request after request on a connection, without a connect, accept and
+ * lingering close for each.  An idle kept connection never pins the worker:
+ * it polls the listening socket and every open connection, and serves
+ * whichever has a request, in turn.  It never closes an idle connection
+ * itself (nginx may be sending a request on it: a POST would fail with 502);
+ * with all its slots in use it leaves new connections to the other workers.
+ * That cannot stall as long as nginx caches fewer idle connections than all
+ * workers have slots (keepalive x nginx worker_processes < workers x
+ * MAX_CONNS; see nginx/jobscope.conf).  Without keep_conn, libfcgi closes
+ * each connection after its request, as before. */
+#define MAX_CONNS 256
+
+struct conn {
+	FCGX_Request fr;
+};
+
+/* Reads the next request of a connection, or, for a free slot, accepts one.
+ * false: no request (the peer closed the connection, or another worker took
+ * the pending connection: the listening socket is non-blocking). */
+static bool next_request(struct conn *c)
+{
+	if (FCGX_Accept_r(&c->fr) == 0)
+		return true;
+	if (c->fr.ipcFd >= 0) /* not to be reused after an error */
+		FCGX_Free(&c->fr, 1);
+	return false;
+}
+
+static void serve(struct conn *c, struct arena *a, struct buf *out)
+{
+	arena_reset(a);
+	buf_reset(out);
+	dispatch_request(a, c->fr.envp, fcgx_read, c->fr.in, out);
+	FCGX_PutStr(out->data, (int)out->len, c->fr.out);
+	/* The next request on a kept connection starts after this one's body:
+	 * read what the handler left of it (an early refusal reads none), up to
+	 * a bound, beyond which closing the connection is cheaper. */
+	if (c->fr.keepConnection) {
+		char rest[8192];
+		size_t budget = 1 << 20;
+		int n;
+		while (budget >= sizeof(rest) && (n = FCGX_GetStr(rest, (int)sizeof(rest), c->fr.in)) > 0)
+			budget -= (size_t)n;
+		if (!FCGX_HasSeenEOF(c->fr.in))
+			c->fr.keepConnection = 0;
+	}
+	FCGX_Finish_r(&c->fr); /* closes the connection unless nginx keeps it */
+}
+
 static void worker_main(int listen_fd)
 {
 	prctl(PR_SET_NAME, "jobscope-worker", 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	set_handler(SIGTERM, on_child_term, 0); /* no SA_RESTART: accept() returns */
+	set_handler(SIGTERM, on_child_term, 0);
 	set_handler(SIGINT, SIG_IGN, 0);
 	set_handler(SIGHUP, SIG_IGN, 0);
 	set_handler(SIGPIPE, SIG_IGN, 0);
 	set_handler(SIGCHLD, SIG_DFL, 0);
+	/* SIGTERM is delivered only while the worker waits in ppoll(), never
+	 * while a request is in hand (how a worker leaves: it closes its idle
+	 * connections and exits) */
+	sigset_t term, waiting;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &waiting);
+	sigdelset(&waiting, SIGTERM);
 	db_setup(the_app->conf->db);
+
+	/* accept() must not block when another worker took the connection */
+	int fl = fcntl(listen_fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
 
 	struct arena a;
 	arena_init(&a, 64 * 1024);
 	struct buf out = BUF_INIT;
-	FCGX_Request fr;
 	FCGX_Init();
-	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-	/* SIGTERM may interrupt accept() (that is how a worker leaves) but never a
-	 * request in hand: it stays blocked while one is read and answered, and is
-	 * delivered when the worker waits for the next. */
-	sigset_t term;
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	for (;;) {
-		sigprocmask(SIG_UNBLOCK, &term, NULL);
-		if (child_stop || FCGX_Accept_r(&fr) < 0)
+	struct conn *conns = xcalloc(MAX_CONNS, sizeof(*conns));
+	for (int i = 0; i < MAX_CONNS; i++)
+		FCGX_InitRequest(&conns[i].fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	struct pollfd pfd[MAX_CONNS + 1];
+	int slot[MAX_CONNS + 1];
+	int start = 0; /* round robin over the ready connections */
+	while (!child_stop) {
+		int n = 0, nopen = 0;
+		for (int k = 0; k < MAX_CONNS; k++) {
+			int i = (start + k) % MAX_CONNS;
+			if (conns[i].fr.ipcFd >= 0) {
+				pfd[n] = (struct pollfd){.fd = conns[i].fr.ipcFd, .events = POLLIN};
+				slot[n++] = i;
+				nopen++;
+			}
+		}
+		if (nopen < MAX_CONNS) {
+			pfd[n] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+			slot[n++] = -1;
+		}
+		int rc = ppoll(pfd, (nfds_t)n, NULL, &waiting);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
 			break;
-		sigprocmask(SIG_BLOCK, &term, NULL);
-		arena_reset(&a);
-		buf_reset(&out);
-		dispatch_request(&a, fr.envp, fcgx_read, fr.in, &out);
-		FCGX_PutStr(out.data, (int)out.len, fr.out);
-		FCGX_Finish_r(&fr);
+		}
+		start = (start + 1) % MAX_CONNS;
+		for (int k = 0; k < n && !child_stop; k++) {
+			if (!pfd[k].revents)
+				continue;
+			if (slot[k] >= 0) {
+				struct conn *c = &conns[slot[k]];
+				if (next_request(c))
+					serve(c, &a, &out);
+				continue;
+			}
+			/* a new connection, in a free slot (the listening socket is
+			 * polled only when there is one) */
+			int i = 0;
+			while (conns[i].fr.ipcFd >= 0)
+				i++;
+			if (next_request(&conns[i]))
+				serve(&conns[i], &a, &out);
+		}
 	}
-	FCGX_Free(&fr, 0);
+	/* leaving: answer what nginx has already sent, then close */
+	for (int i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &conns[i];
+		struct pollfd p = {.fd = c->fr.ipcFd, .events = POLLIN};
+		if (c->fr.ipcFd >= 0 && poll(&p, 1, 0) == 1 && next_request(c))
+			serve(c, &a, &out);
+		FCGX_Free(&c->fr, c->fr.ipcFd >= 0);
+	}
+	free(conns);
 	arena_release(&a);
 	buf_release(&out);
 	db_close();
