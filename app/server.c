@@ -153,6 +153,8 @@ static void serve(struct conn *c, struct arena *a, struct buf *out)
 		if (!FCGX_HasSeenEOF(c->fr.in))
 			c->fr.keepConnection = 0;
 	}
+	if (child_stop)
+		c->fr.keepConnection = 0; /* leaving: see worker_main */
 	FCGX_Finish_r(&c->fr); /* closes the connection unless nginx keeps it */
 }
 
@@ -166,8 +168,7 @@ static void worker_main(int listen_fd)
 	set_handler(SIGPIPE, SIG_IGN, 0);
 	set_handler(SIGCHLD, SIG_DFL, 0);
 	/* SIGTERM is delivered only while the worker waits in ppoll(), never
-	 * while a request is in hand (how a worker leaves: it closes its idle
-	 * connections and exits) */
+	 * while a request is in hand */
 	sigset_t term, waiting;
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
@@ -189,8 +190,24 @@ static void worker_main(int listen_fd)
 		FCGX_InitRequest(&conns[i].fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	struct pollfd pfd[MAX_CONNS + 1];
 	int slot[MAX_CONNS + 1];
-	int start = 0; /* round robin over the ready connections */
-	while (!child_stop) {
+	int start = 0;		 /* round robin over the ready connections */
+	struct timespec leave = {0}; /* once told to stop: when to close what is left */
+	for (;;) {
+		struct timespec now, wait = {0}, *tmo = NULL;
+		if (child_stop) {
+			/* Leaving (SIGTERM, or a reload): no new connections; a kept
+			 * connection is closed after its next answer (nginx then drops
+			 * it without a failed request); those idle for a second are
+			 * closed then. */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (!leave.tv_sec)
+				leave = (struct timespec){now.tv_sec + 1, now.tv_nsec};
+			long ms = (leave.tv_sec - now.tv_sec) * 1000 + (leave.tv_nsec - now.tv_nsec) / 1000000;
+			if (ms <= 0)
+				break;
+			wait = (struct timespec){ms / 1000, ms % 1000 * 1000000};
+			tmo = &wait;
+		}
 		int n = 0, nopen = 0;
 		for (int k = 0; k < MAX_CONNS; k++) {
 			int i = (start + k) % MAX_CONNS;
@@ -200,11 +217,13 @@ static void worker_main(int listen_fd)
 				nopen++;
 			}
 		}
-		if (nopen < MAX_CONNS) {
+		if (child_stop && nopen == 0)
+			break;
+		if (nopen < MAX_CONNS && !child_stop) {
 			pfd[n] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
 			slot[n++] = -1;
 		}
-		int rc = ppoll(pfd, (nfds_t)n, NULL, &waiting);
+		int rc = ppoll(pfd, (nfds_t)n, tmo, &waiting);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -212,7 +231,7 @@ static void worker_main(int listen_fd)
 			break;
 		}
 		start = (start + 1) % MAX_CONNS;
-		for (int k = 0; k < n && !child_stop; k++) {
+		for (int k = 0; k < n && rc > 0; k++) {
 			if (!pfd[k].revents)
 				continue;
 			if (slot[k] >= 0) {
@@ -230,14 +249,8 @@ static void worker_main(int listen_fd)
 				serve(&conns[i], &a, &out);
 		}
 	}
-	/* leaving: answer what nginx has already sent, then close */
-	for (int i = 0; i < MAX_CONNS; i++) {
-		struct conn *c = &conns[i];
-		struct pollfd p = {.fd = c->fr.ipcFd, .events = POLLIN};
-		if (c->fr.ipcFd >= 0 && poll(&p, 1, 0) == 1 && next_request(c))
-			serve(c, &a, &out);
-		FCGX_Free(&c->fr, c->fr.ipcFd >= 0);
-	}
+	for (int i = 0; i < MAX_CONNS; i++)
+		FCGX_Free(&conns[i].fr, conns[i].fr.ipcFd >= 0);
 	free(conns);
 	arena_release(&a);
 	buf_release(&out);
