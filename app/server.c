@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,41 +106,206 @@ static long fcgx_read(void *ctx, char *buf, size_t n)
 	return FCGX_GetStr(buf, chunk, ctx);
 }
 
+/* A worker answers one request at a time but keeps up to MAX_CONNS FastCGI
+ * connections open: nginx's upstream keepalive (fastcgi_keep_conn) then sends
+ * request after request on a connection, without a connect, accept and
+ * lingering close for each.  An idle kept connection never pins the worker:
+ * it polls the listening socket and every open connection, and serves
+ * whichever has a request, in turn.  It never closes an idle connection
+ * itself (nginx may be sending a request on it: a POST would fail with 502);
+ * with all its slots in use it leaves new connections to the other workers.
+ * That cannot stall as long as nginx caches fewer idle connections than all
+ * workers have slots (keepalive x nginx worker_processes < workers x
+ * MAX_CONNS; see nginx/jobscope.conf).  Without keep_conn, libfcgi closes
+ * each connection after its request, as before. */
+#define MAX_CONNS 256
+
+struct conn {
+	FCGX_Request fr;
+};
+
+/* Reads the next request of a connection, or, for a free slot, accepts one.
+ * false: no request (the peer closed the connection, or another worker took
+ * the pending connection: the listening socket is non-blocking). */
+static bool next_request(struct conn *c)
+{
+	if (FCGX_Accept_r(&c->fr) == 0)
+		return true;
+	if (c->fr.ipcFd >= 0) /* not to be reused after an error */
+		FCGX_Free(&c->fr, 1);
+	return false;
+}
+
+/* Writes the first n bytes of a response as FastCGI stdout records of up to
+ * 64 KB with one writev, where libfcgi's 8 KB stream buffer would take a
+ * write per 8 KB.  false: the connection failed. */
+static bool write_stdout(int fd, int request_id, const char *p, size_t n)
+{
+	enum { REC = 65528, NREC = 64 }; /* content per record: a multiple of 8, no padding */
+	unsigned char hdr[NREC][8];
+	struct iovec iov[2 * NREC];
+	while (n > 0) {
+		int k = 0;
+		size_t batch = 0;
+		for (; k < NREC && batch < n; k++) {
+			size_t len = n - batch < REC ? n - batch : REC;
+			unsigned char *h = hdr[k];
+			h[0] = 1, h[1] = 6 /* FCGI_STDOUT */, h[2] = (unsigned char)(request_id >> 8);
+			h[3] = (unsigned char)request_id, h[4] = (unsigned char)(len >> 8), h[5] = (unsigned char)len;
+			h[6] = 0, h[7] = 0;
+			iov[2 * k] = (struct iovec){h, 8};
+			iov[2 * k + 1] = (struct iovec){(void *)(p + batch), len};
+			batch += len;
+		}
+		struct iovec *v = iov;
+		int nv = 2 * k;
+		while (nv > 0) {
+			ssize_t w = writev(fd, v, nv);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return false;
+			}
+			while (nv > 0 && (size_t)w >= v->iov_len) {
+				w -= (ssize_t)v->iov_len;
+				v++, nv--;
+			}
+			if (nv > 0) {
+				v->iov_base = (char *)v->iov_base + w;
+				v->iov_len -= (size_t)w;
+			}
+		}
+		p += batch;
+		n -= batch;
+	}
+	return true;
+}
+
+static void serve(struct conn *c, struct arena *a, struct buf *out)
+{
+	arena_reset(a);
+	buf_reset(out);
+	dispatch_request(a, c->fr.envp, fcgx_read, c->fr.in, out);
+	/* A large answer: all but its last 4 KB in 64 KB records at once; the
+	 * rest, the end of stdout and FCGI_END_REQUEST in libfcgi's one write
+	 * at FCGX_Finish_r (its buffer is still empty here) */
+	size_t bulk = out->len > 8192 ? out->len - 4096 : 0;
+	if (bulk && !write_stdout(c->fr.ipcFd, c->fr.requestId, out->data, bulk)) {
+		c->fr.keepConnection = 0;
+		bulk = out->len;
+	}
+	FCGX_PutStr(out->data + bulk, (int)(out->len - bulk), c->fr.out);
+	/* The next request on a kept connection starts after this one's body:
+	 * read what the handler left of it (an early refusal reads none), up to
+	 * a bound, beyond which closing the connection is cheaper. */
+	if (c->fr.keepConnection) {
+		char rest[8192];
+		size_t budget = 1 << 20;
+		int n;
+		while (budget >= sizeof(rest) && (n = FCGX_GetStr(rest, (int)sizeof(rest), c->fr.in)) > 0)
+			budget -= (size_t)n;
+		if (!FCGX_HasSeenEOF(c->fr.in))
+			c->fr.keepConnection = 0;
+	}
+	if (child_stop)
+		c->fr.keepConnection = 0; /* leaving: see worker_main */
+	FCGX_Finish_r(&c->fr); /* closes the connection unless nginx keeps it */
+}
+
 static void worker_main(int listen_fd)
 {
 	prctl(PR_SET_NAME, "jobscope-worker", 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	set_handler(SIGTERM, on_child_term, 0); /* no SA_RESTART: accept() returns */
+	set_handler(SIGTERM, on_child_term, 0);
 	set_handler(SIGINT, SIG_IGN, 0);
 	set_handler(SIGHUP, SIG_IGN, 0);
 	set_handler(SIGPIPE, SIG_IGN, 0);
 	set_handler(SIGCHLD, SIG_DFL, 0);
+	/* SIGTERM is delivered only while the worker waits in ppoll(), never
+	 * while a request is in hand */
+	sigset_t term, waiting;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &waiting);
+	sigdelset(&waiting, SIGTERM);
 	db_setup(the_app->conf->db);
+
+	/* accept() must not block when another worker took the connection */
+	int fl = fcntl(listen_fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
 
 	struct arena a;
 	arena_init(&a, 64 * 1024);
 	struct buf out = BUF_INIT;
-	FCGX_Request fr;
 	FCGX_Init();
-	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-	/* SIGTERM may interrupt accept() (that is how a worker leaves) but never a
-	 * request in hand: it stays blocked while one is read and answered, and is
-	 * delivered when the worker waits for the next. */
-	sigset_t term;
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
+	struct conn *conns = xcalloc(MAX_CONNS, sizeof(*conns));
+	for (int i = 0; i < MAX_CONNS; i++)
+		FCGX_InitRequest(&conns[i].fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	struct pollfd pfd[MAX_CONNS + 1];
+	int slot[MAX_CONNS + 1];
+	int start = 0;		 /* round robin over the ready connections */
+	struct timespec leave = {0}; /* once told to stop: when to close what is left */
 	for (;;) {
-		sigprocmask(SIG_UNBLOCK, &term, NULL);
-		if (child_stop || FCGX_Accept_r(&fr) < 0)
+		struct timespec now, wait = {0}, *tmo = NULL;
+		if (child_stop) {
+			/* Leaving (SIGTERM, or a reload): no new connections; a kept
+			 * connection is closed after its next answer (nginx then drops
+			 * it without a failed request); those idle for a second are
+			 * closed then. */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (!leave.tv_sec)
+				leave = (struct timespec){now.tv_sec + 1, now.tv_nsec};
+			long ms = (leave.tv_sec - now.tv_sec) * 1000 + (leave.tv_nsec - now.tv_nsec) / 1000000;
+			if (ms <= 0)
+				break;
+			wait = (struct timespec){ms / 1000, ms % 1000 * 1000000};
+			tmo = &wait;
+		}
+		int n = 0, nopen = 0;
+		for (int k = 0; k < MAX_CONNS; k++) {
+			int i = (start + k) % MAX_CONNS;
+			if (conns[i].fr.ipcFd >= 0) {
+				pfd[n] = (struct pollfd){.fd = conns[i].fr.ipcFd, .events = POLLIN};
+				slot[n++] = i;
+				nopen++;
+			}
+		}
+		if (child_stop && nopen == 0)
 			break;
-		sigprocmask(SIG_BLOCK, &term, NULL);
-		arena_reset(&a);
-		buf_reset(&out);
-		dispatch_request(&a, fr.envp, fcgx_read, fr.in, &out);
-		FCGX_PutStr(out.data, (int)out.len, fr.out);
-		FCGX_Finish_r(&fr);
+		if (nopen < MAX_CONNS && !child_stop) {
+			pfd[n] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+			slot[n++] = -1;
+		}
+		int rc = ppoll(pfd, (nfds_t)n, tmo, &waiting);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		start = (start + 1) % MAX_CONNS;
+		for (int k = 0; k < n && rc > 0; k++) {
+			if (!pfd[k].revents)
+				continue;
+			if (slot[k] >= 0) {
+				struct conn *c = &conns[slot[k]];
+				if (next_request(c))
+					serve(c, &a, &out);
+				continue;
+			}
+			/* a new connection, in a free slot (the listening socket is
+			 * polled only when there is one) */
+			int i = 0;
+			while (conns[i].fr.ipcFd >= 0)
+				i++;
+			if (next_request(&conns[i]))
+				serve(&conns[i], &a, &out);
+		}
 	}
-	FCGX_Free(&fr, 0);
+	for (int i = 0; i < MAX_CONNS; i++)
+		FCGX_Free(&conns[i].fr, conns[i].fr.ipcFd >= 0);
+	free(conns);
 	arena_release(&a);
 	buf_release(&out);
 	db_close();

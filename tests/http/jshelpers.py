@@ -126,8 +126,10 @@ class FcgiConn:
         self.s.settimeout(timeout)
         self.s.connect(sock_path)
 
-    def begin(self, params):
-        self.s.sendall(_record(FCGI_BEGIN_REQUEST, struct.pack(">HB5x", FCGI_RESPONDER, 0)) +
+    def begin(self, params, keep=False):
+        """keep: FCGI_KEEP_CONN, as nginx's fastcgi_keep_conn sends it: the connection
+        stays open for the next request (see response(close=False))."""
+        self.s.sendall(_record(FCGI_BEGIN_REQUEST, struct.pack(">HB5x", FCGI_RESPONDER, 1 if keep else 0)) +
                        _stream(FCGI_PARAMS, _encode_params(params)))
 
     def stdin(self, data, end=True):
@@ -141,7 +143,7 @@ class FcgiConn:
         except (BrokenPipeError, ConnectionResetError):
             return False  # the app may answer (413) without reading the body
 
-    def response(self):
+    def response(self, close=True):
         stdout, stderr, app_status, buf = [], [], None, b""
         try:
             while app_status is None:
@@ -163,7 +165,8 @@ class FcgiConn:
                         app_status = struct.unpack(">I", content[:4])[0]
                         break
         finally:
-            self.s.close()
+            if close or app_status is None:
+                self.s.close()
         if app_status is None:
             raise ConnectionError("FastCGI: connection closed before FCGI_END_REQUEST; got %r" % b"".join(stdout)[:500])
         return FcgiResponse(b"".join(stdout), b"".join(stderr), app_status)

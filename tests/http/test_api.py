@@ -18,7 +18,7 @@ import pytest
 from apihelpers import (JOB_ID_BASE, REF_DIR, Api, Second, Tokens, archive_dir, archived_job, err_of,
                         heron_payload, import_jobs)
 from conftest import run_jobscope
-from jshelpers import show
+from jshelpers import FcgiConn, fcgi_params, fcgi_request, show
 
 NOW = int(time.time())
 _ids = itertools.count(JOB_ID_BASE + 1)
@@ -981,3 +981,27 @@ def test_ip_allow_list(second, role_tokens):
     assert r.status == 200, r
     r = second.request("POST", "/api/healthcheck", second.token, "10.9.9.9", {"cluster": "heron", "nodes": []})
     assert r.status == 200, r
+
+
+def test_large_answer_over_fastcgi_is_whole(js, api):
+    """Answers over 8 KB go out as FastCGI stdout records of up to 64 KB in one writev (the
+    last 4 KB through libfcgi): a job of 200 KB of job script comes back whole and in order,
+    straight from the socket, through nginx, and again and again on a kept connection."""
+    script = "".join("#SBATCH --comment=line-%06d\n" % i for i in range(7000))  # about 200 KB
+    start(api, heron_payload(JOB_ID_BASE + 9400, 1700000000, metaData={"jobScript": script}))
+    uri = "/api/jobs/%d" % db_id(js, JOB_ID_BASE + 9400)
+    via_nginx = api("GET", uri)
+    assert via_nginx.status_code == 200, show(via_nginx)
+    assert via_nginx.json()["Meta"]["metaData"]["jobScript"] == script
+    direct = fcgi_request(js.sock, "GET", uri, headers={"X-Auth-Token": api.token})
+    assert direct.status == 200 and len(direct.body) > 3 * 65536, len(direct.body)
+    assert json.loads(direct.body) == via_nginx.json()
+    c = FcgiConn(js.sock, timeout=10)
+    try:
+        for _ in range(3):
+            c.begin(fcgi_params("GET", uri, {"X-Auth-Token": api.token}), keep=True)
+            c.stdin(b"")
+            r = c.response(close=False)
+            assert r.status == 200 and r.body == direct.body
+    finally:
+        c.s.close()

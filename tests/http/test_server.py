@@ -35,6 +35,91 @@ def test_killed_worker_is_replaced(js):
     assert len(js.task_runners()) == 1
 
 
+def _kept_request(conn, uri="/ping"):
+    conn.begin(fcgi_params("GET", uri), keep=True)
+    conn.stdin(b"")
+    return conn.response(close=False)
+
+
+def test_kept_connections_do_not_pin_workers(js):
+    """nginx keeps FastCGI connections open between requests (fastcgi_keep_conn). Idle
+    kept connections, more than there are workers, must not keep new connections from
+    being served, and each kept connection carries request after request."""
+    kept = [FcgiConn(js.sock, timeout=10) for _ in range(6)]  # 2 workers
+    try:
+        for c in kept:
+            r = _kept_request(c)
+            assert r.status == 200 and r.body == b"pong\n", r
+        # all six idle and open: a new connection is still answered at once
+        t0 = time.monotonic()
+        r = fcgi_request(js.sock, "GET", "/ping", timeout=5)
+        assert r.status == 200 and r.body == b"pong\n", r
+        assert time.monotonic() - t0 < 2
+        r = js.get("/ping")  # and through nginx, which keeps its own connections
+        assert r.status_code == 200 and r.text == "pong\n", show(r)
+        # the kept connections still work, several times each, in any order
+        for _ in range(3):
+            for c in reversed(kept):
+                r = _kept_request(c, "/healthz")
+                assert r.status == 200, r
+    finally:
+        for c in kept:
+            c.s.close()
+    # closed by the client: the workers drop them and go on
+    for _ in range(4):
+        assert fcgi_request(js.sock, "GET", "/ping", timeout=5).body == b"pong\n"
+
+
+@pytest.mark.parametrize("size", [0, 20000, 300000])
+def test_kept_connection_after_an_unread_body(js, size):
+    """A request refused before its body is read (401: no token) leaves the body in the
+    connection; the next request on the kept connection must still be read correctly."""
+    c = FcgiConn(js.sock, timeout=10)
+    try:
+        body = b"{" + b"x" * size + b"}"
+        c.begin(fcgi_params("POST", "/api/jobs/start_job/", {"Content-Type": "application/json"},
+                            len(body)), keep=True)
+        c.stdin(body)
+        r = c.response(close=False)
+        assert r.status == 401, r
+        r = _kept_request(c)
+        assert r.status == 200 and r.body == b"pong\n", r
+    finally:
+        c.s.close()
+
+
+def test_kept_connection_closed_after_a_large_unread_body(js):
+    """Past a bound, the rest of an unread body is not read: the connection is closed
+    after the answer instead (nginx opens another)."""
+    c = FcgiConn(js.sock, timeout=10)
+    body = b"x" * (3 << 20)
+    c.begin(fcgi_params("POST", "/api/jobs/start_job/", {"Content-Type": "application/json"},
+                        len(body)), keep=True)
+    t = threading.Thread(target=c.stdin, args=(body,))  # the worker may stop reading
+    t.start()
+    r = c.response(close=False)
+    assert r.status in (401, 413), r
+    try:
+        while c.s.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    t.join(10)
+    c.s.close()
+    assert fcgi_request(js.sock, "GET", "/ping", timeout=5).body == b"pong\n"
+
+
+def test_connection_without_keep_conn_is_closed(js):
+    """Without FCGI_KEEP_CONN the worker closes the connection after its answer."""
+    c = FcgiConn(js.sock, timeout=5)
+    c.begin(fcgi_params("GET", "/ping"))
+    c.stdin(b"")
+    r = c.response(close=False)
+    assert r.body == b"pong\n"
+    assert c.s.recv(1) == b""  # end of file: the worker closed its side
+    c.s.close()
+
+
 def test_killed_task_runner_is_replaced(js):
     old = js.task_runners()
     assert len(old) == 1
