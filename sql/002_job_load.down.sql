@@ -11,6 +11,8 @@ ALTER TABLE job
 
 DROP INDEX job_hosts_gin;
 
+DROP INDEX job_preview_todo;
+
 CREATE FUNCTION job_hostnames(resources jsonb) RETURNS text[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN (SELECT coalesce(array_agg(DISTINCT e->>'hostname'), '{}'::text[])

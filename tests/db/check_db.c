@@ -171,6 +171,9 @@ START_TEST(v1_data_up_to_2_and_back)
 	/* the node filter's and the concurrent jobs' condition can use the index */
 	ck_assert(exec_ok("SET enable_seqscan = off"));
 	ck_assert(plan_uses("SELECT id FROM job WHERE " HOSTS_EXPR " @> jsonb_build_array('n2'::text)", "job_hosts_gin"));
+	/* the task runner's look for previews to compute (app/tasks.c) */
+	ck_assert(plan_uses("SELECT id FROM job WHERE id > 0 AND preview IS NULL AND monitoring_status = 3 "
+			    "ORDER BY id LIMIT 100", "job_preview_todo"));
 	ck_assert(exec_ok("RESET enable_seqscan"));
 	/* the shape checks still hold */
 	ck_assert(!exec_ok("UPDATE job SET statistics = '[1]'"));
