@@ -16,7 +16,8 @@ const char *const svg_default_colors[] = {
 const size_t svg_default_ncolors = sizeof(svg_default_colors) / sizeof(svg_default_colors[0]);
 
 /* Bootstrap-like palette. */
-#define FONT_FAMILY "-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif"
+/* The plots' font (11 px, -apple-system, Segoe UI, Roboto, ...) is the .svg-chart rule in
+ * static/css/jobscope.css. */
 #define C_TEXT "#212529"
 #define C_TICK "#495057"
 #define C_MUTED "#6c757d"
@@ -448,8 +449,10 @@ static void svg_open(struct buf *b, int w, int h, const char *cls, const char *l
 	buf_adds(b, cls);
 	buf_adds(b, "\" role=\"img\" aria-label=\"");
 	esc(b, label);
-	buf_addf(b, "\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\""
-		    " font-family=\"" FONT_FAMILY "\" font-size=\"11\"><title>", w, h, w, h);
+	/* the font comes from the .svg-chart rule in
+	 * static/css/jobscope.css rather than from attributes on every plot: a job
+	 * list carries twenty of them */
+	buf_addf(b, "\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\"><title>", w, h, w, h);
 	esc(b, label);
 	buf_adds(b, "</title>");
 }
