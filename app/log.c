@@ -1,7 +1,9 @@
 #include "config.h"
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,24 @@ void log_set_request(const char *id)
 	snprintf(request_id, sizeof(request_id), "%s", id);
 }
 
+/* getpid() is a system call on every line otherwise; a forked child (the
+ * workers) forgets the parent's */
+static atomic_long log_pid;
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+static void forget_pid(void) { atomic_store(&log_pid, 0); }
+static void setup_pid(void) { pthread_atfork(NULL, NULL, forget_pid); }
+
+static long my_pid(void)
+{
+	pthread_once(&log_once, setup_pid);
+	long p = atomic_load(&log_pid);
+	if (!p) {
+		p = (long)getpid();
+		atomic_store(&log_pid, p);
+	}
+	return p;
+}
+
 static void vlog(enum log_level l, const char *fmt, va_list ap)
 {
 	if (l > level)
@@ -61,7 +81,7 @@ static void vlog(enum log_level l, const char *fmt, va_list ap)
 		gmtime_r(&t, &tm);
 		n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s [%ld] ",
-				      names[l], (long)getpid());
+				      names[l], my_pid());
 	}
 	if (request_id[0])
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "req=%s ", request_id);

@@ -334,3 +334,15 @@ def test_sigterm_while_a_body_is_arriving(js, extra_jobscope):
     r = conn.response()
     assert r.status == 302, r
     assert ex.proc.wait(30) == 0, ex.log()
+
+
+def test_log_lines_name_the_worker(js):
+    """A worker's log lines carry its own process id (the log keeps the id of the
+    process it is in, and forgets the master's in a forked worker)."""
+    r = js.raw("GET", "/monitoring/jobs/?%zz")  # logged: a malformed query
+    assert r.status_code == 400
+    rid = r.headers["X-Request-Id"]
+    line = wait_for(lambda: next((ln for ln in open(js.logpath, errors="replace")
+                                  if "req=%s " % rid in ln), None), 5, what="the request's log line")
+    pid = int(line.split("[", 1)[1].split("]", 1)[0])
+    assert pid in js.workers() and pid != js.proc.pid, (line, js.workers())
