@@ -120,6 +120,10 @@ static long fcgx_read(void *ctx, char *buf, size_t n)
  * each connection after its request, as before. */
 #define MAX_CONNS 256
 
+/* fr.ipcFd (the connection, < 0: none) and fr.keepConnection are below the
+ * "don't use" line of fcgiapp.h's FCGX_Request, but part of the struct that
+ * the header declares and libfcgi 2.4's ABI; nothing else of libfcgi's
+ * internals is used. */
 struct conn {
 	FCGX_Request fr;
 };
