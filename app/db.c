@@ -14,6 +14,7 @@
 static char *conninfo;
 static PGconn *conn;
 static const char *prepared[DB_MAX_PREPARED]; /* SQL text pointers; index = statement name */
+static char *prepared_text[DB_MAX_PREPARED];   /* what they pointed to when prepared */
 static int nprepared;
 static char last_state[6];
 static char last_error[512];
@@ -32,6 +33,10 @@ static unsigned long texts_clock;
 
 static void forget_prepared(void)
 {
+	for (int i = 0; i < nprepared; i++) {
+		free(prepared_text[i]);
+		prepared_text[i] = NULL;
+	}
 	nprepared = 0;
 	for (size_t i = 0; i < DB_MAX_TEXTS; i++) {
 		free(texts[i].sql);
@@ -122,8 +127,15 @@ PGresult *db_query_once(struct arena *a, const char *sql, int n, const char *con
 static int prepare(PGconn *c, const char *sql, int n, PGresult **err)
 {
 	for (int i = 0; i < nprepared; i++)
-		if (prepared[i] == sql)
-			return i;
+		if (prepared[i] == sql) {
+			if (strcmp(prepared_text[i], sql) == 0)
+				return i;
+			/* the same address, another text: SQL built at run time was
+			 * passed in (a bug; db_query_text is for that). Run it
+			 * unprepared rather than as the wrong statement. */
+			log_err("db_query: the SQL at one address changed (use db_query_text): %.80s", sql);
+			return -1;
+		}
 	if (nprepared >= DB_MAX_PREPARED)
 		return -1;
 	char name[16];
@@ -139,6 +151,7 @@ static int prepare(PGconn *c, const char *sql, int n, PGresult **err)
 	}
 	PQclear(pr);
 	prepared[nprepared] = sql;
+	prepared_text[nprepared] = xstrdup(sql);
 	return nprepared++;
 }
 

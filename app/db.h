@@ -3,7 +3,9 @@
  * One connection per worker, opened lazily after fork and reset when it
  * breaks.  Queries are parameterised only: db_query prepares each distinct SQL
  * text once per connection (keyed by the string's address, so pass static
- * string constants) and registers the PGresult in the request arena. */
+ * string constants; SQL built at run time goes to db_query_text, and a text
+ * that changed at a known address runs unprepared, logged as the bug it is)
+ * and registers the PGresult in the request arena. */
 #ifndef JOBSCOPE_DB_H
 #define JOBSCOPE_DB_H
 

@@ -74,7 +74,7 @@ static PGresult *own_counts(struct req *r)
 	buf_adds(&q.sql, "SELECT job.cluster, count(*) FILTER (WHERE job.job_state = 'running'), count(*) FROM job WHERE true");
 	jobquery_where(&q, &f, r->user);
 	buf_adds(&q.sql, " GROUP BY job.cluster");
-	return db_query(r->a, q.sql.data, q.nparams, q.params);
+	return db_query_text(r->a, q.sql.data, q.nparams, q.params);
 }
 
 static const char *jobs_link(struct req *r, const char *cluster, bool running)

@@ -345,7 +345,7 @@ static struct json_object *concurrent_jobs(struct req *r, const struct jobrow *j
 		if (!concurrent_cache[i].key || concurrent_cache[i].at < concurrent_cache[slot].at)
 			slot = i;
 	}
-	PGresult *cr = db_query(r->a, q.sql.data, q.nparams, q.params);
+	PGresult *cr = db_query_text(r->a, q.sql.data, q.nparams, q.params);
 	if (!cr)
 		return NULL;
 	struct json_object *cj = json_object_new_array();

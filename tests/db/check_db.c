@@ -434,6 +434,26 @@ START_TEST(import_job_as_the_importer_golden_files)
 }
 END_TEST
 
+/* db_query prepares by the SQL's address: text built at run time in a
+ * reused buffer must not run as the statement prepared for its old text */
+START_TEST(db_query_same_address_other_text)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "SELECT $1::int");
+	const char *p1[] = {"1"};
+	PGresult *r = db_query(NULL, sql, 1, p1);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(PQgetvalue(r, 0, 0), "1");
+	PQclear(r);
+	snprintf(sql, sizeof(sql), "SELECT $1::int + $2::int");
+	const char *p2[] = {"1", "2"};
+	r = db_query(NULL, sql, 2, p2);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(PQgetvalue(r, 0, 0), "3");
+	PQclear(r);
+}
+END_TEST
+
 static Suite *db_suite(void)
 {
 	Suite *s = suite_create("db");
@@ -445,6 +465,7 @@ static Suite *db_suite(void)
 	tcase_add_test(tc, v1_data_up_to_2_and_back);
 	tcase_add_test(tc, other_versions_are_refused_with_the_fix);
 	tcase_add_test(tc, schema_refuses_bad_rows);
+	tcase_add_test(tc, db_query_same_address_other_text);
 	TCase *ti = tcase_create("init-db");
 	tcase_set_timeout(ti, 120);
 	tcase_add_checked_fixture(ti, setup, teardown);
