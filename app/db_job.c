@@ -170,12 +170,8 @@ int db_job_get(struct arena *a, int64_t id, const struct user *viewer, unsigned 
 	db_job_select(&q, viewer, flags);
 	buf_adds(&q.sql, " AND job.id = ");
 	sqlq_param(&q, num(a, id), "::bigint");
-	if (viewer) {
-		struct job_filter f;
-		memset(&f, 0, sizeof(f));
-		f.shared = -1;
-		jobquery_where(&q, &f, viewer);
-	}
+	if (viewer)
+		jobquery_viewer_where(&q, viewer);
 	if (flags & DB_JOB_FOR_UPDATE)
 		buf_adds(&q.sql, " FOR UPDATE OF job");
 	return fetch_one(a, &q, out);

@@ -420,6 +420,14 @@ void jobquery_tag_readable(struct sqlq *q, const struct user *viewer, const char
 	buf_addch(&q->sql, ')');
 }
 
+void jobquery_viewer_where(struct sqlq *q, const struct user *viewer)
+{
+	struct job_filter none;
+	memset(&none, 0, sizeof(none));
+	none.shared = -1;
+	jobquery_where(q, &none, viewer);
+}
+
 void jobquery_where(struct sqlq *q, const struct job_filter *f, const struct user *viewer)
 {
 	add_role_filter(q, viewer);

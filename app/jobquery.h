@@ -85,6 +85,8 @@ int jobquery_filter_from_params(struct arena *a, const struct kvlist *params, in
 int jobquery_sort_from_params(const struct kvlist *params, struct job_sort *s, char *err, size_t errlen);
 /* Append " AND ..." for the filter and the viewer's role to q (the query already has a WHERE). */
 void jobquery_where(struct sqlq *q, const struct job_filter *f, const struct user *viewer);
+/* The same with no filter: " AND ..." for the viewer's role only. */
+void jobquery_viewer_where(struct sqlq *q, const struct user *viewer);
 /* Does the role filter let this viewer see every job (admin, support, api-only)? */
 bool jobquery_sees_all(const struct user *u);
 /* " AND (<alias>.tag_scope readable by viewer)"; nothing for viewer NULL (the system itself) */

@@ -68,11 +68,8 @@ static PGresult *own_counts(struct req *r)
 {
 	struct sqlq q;
 	sqlq_init(&q, r->a);
-	struct job_filter f;
-	memset(&f, 0, sizeof(f));
-	f.shared = -1;
 	buf_adds(&q.sql, "SELECT job.cluster, count(*) FILTER (WHERE job.job_state = 'running'), count(*) FROM job WHERE true");
-	jobquery_where(&q, &f, r->user);
+	jobquery_viewer_where(&q, r->user);
 	buf_adds(&q.sql, " GROUP BY job.cluster");
 	return db_query_text(r->a, q.sql.data, q.nparams, q.params);
 }

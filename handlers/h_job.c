@@ -200,12 +200,9 @@ static int load_row(struct req *r, int64_t id, struct jobrow *j)
 {
 	struct sqlq q;
 	sqlq_init(&q, r->a);
-	struct job_filter f;
-	memset(&f, 0, sizeof(f));
-	f.shared = -1;
 	buf_adds(&q.sql, "SELECT " JOB_COLUMNS " FROM job WHERE job.id = ");
 	sqlq_param(&q, arena_printf(r->a, "%lld", (long long)id), "::bigint");
-	jobquery_where(&q, &f, r->user);
+	jobquery_viewer_where(&q, r->user);
 	PGresult *res = db_query_once(r->a, q.sql.data, q.nparams, q.params);
 	if (!res)
 		return -1;
@@ -291,9 +288,6 @@ static void concurrent_query(struct req *r, const struct jobrow *j, const char *
 {
 	struct sqlq q;
 	sqlq_init(&q, r->a);
-	struct job_filter f;
-	memset(&f, 0, sizeof(f));
-	f.shared = -1;
 	buf_adds(&q.sql, "SELECT job.id, job.job_id FROM job WHERE job.id <> ");
 	sqlq_param(&q, j->id, "::bigint");
 	buf_adds(&q.sql, " AND jsonb_path_query_array(job.resources, '$[*].hostname') @> jsonb_build_array(");
@@ -303,7 +297,7 @@ static void concurrent_query(struct req *r, const struct jobrow *j, const char *
 	buf_adds(&q.sql, " + 200 AND (job.job_state = 'running' OR job.start_time + job.duration > ");
 	sqlq_param(&q, arena_printf(r->a, "%lld", (long long)j->start), "::bigint");
 	buf_adds(&q.sql, " + 200)");
-	jobquery_where(&q, &f, r->user);
+	jobquery_viewer_where(&q, r->user);
 	buf_adds(&q.sql, " ORDER BY job.start_time LIMIT 50");
 	*qp = q;
 }

@@ -41,10 +41,7 @@ static PGresult *query_tags(struct req *r)
 		buf_adds(&q.sql, " GROUP BY t.id");
 	} else {
 		/* the role filter is part of the join: only visible jobs are counted */
-		struct job_filter none;
-		memset(&none, 0, sizeof(none));
-		none.shared = -1;
-		jobquery_where(&q, &none, u);
+		jobquery_viewer_where(&q, u);
 		buf_adds(&q.sql, " WHERE (t.tag_scope = 'global' OR t.tag_scope = ");
 		const char *me = u ? u->username : "";
 		sqlq_param(&q, me, NULL);
