@@ -200,22 +200,29 @@ def test_start_job_duplicates_24h_one_sided(js, api):
     assert js.sql("SELECT count(*) FROM job WHERE job_id = %d" % jid) == "3"
 
 
-def test_start_job_concurrent_identical_starts(js, api):
-    jid = new_id()
-    p = json.dumps(heron_payload(jid, NOW - 100, hosts=("h0005",)))
+def start_at_once(api, bodies):
+    """POST each body to start_job from its own thread, all released together;
+    [(status, text)] in the order they answered"""
     results = []
-    barrier = threading.Barrier(16)
+    barrier = threading.Barrier(len(bodies))
 
-    def one():
+    def one(body):
         barrier.wait()
-        r = api("POST", "/api/jobs/start_job/", raw=p)
+        r = api("POST", "/api/jobs/start_job/", raw=body)
         results.append((r.status_code, r.text))
 
-    threads = [threading.Thread(target=one) for _ in range(16)]
+    threads = [threading.Thread(target=one, args=(b,)) for b in bodies]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
+    return results
+
+
+def test_start_job_concurrent_identical_starts(js, api):
+    jid = new_id()
+    p = json.dumps(heron_payload(jid, NOW - 100, hosts=("h0005",)))
+    results = start_at_once(api, [p] * 16)
     codes = sorted(c for c, _ in results)
     assert codes == [201] + [422] * 15, results
     assert js.sql("SELECT count(*) FROM job WHERE job_id = %d" % jid) == "1"
@@ -231,20 +238,8 @@ def test_start_job_concurrent_starts_within_24h(js, api):
     other: the UNIQUE key cannot tell, only the lock and the duplicate check after it can"""
     jid = new_id()
     t0 = NOW - 2 * 86400
-    results = []
-    barrier = threading.Barrier(16)
-
-    def one(k):
-        p = json.dumps(heron_payload(jid, t0 + 60 * k, hosts=("h0006",)))
-        barrier.wait()
-        r = api("POST", "/api/jobs/start_job/", raw=p)
-        results.append((r.status_code, r.text))
-
-    threads = [threading.Thread(target=one, args=(k,)) for k in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = start_at_once(api, [json.dumps(heron_payload(jid, t0 + 60 * k, hosts=("h0006",)))
+                                  for k in range(16)])
     codes = sorted(c for c, _ in results)
     assert codes == [201] + [422] * 15, results
     assert js.sql("SELECT count(*) FROM job WHERE job_id = %d" % jid) == "1"
