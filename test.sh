@@ -60,7 +60,19 @@ SUMMARY="$(( ${checks% *} + ${py:-0} )) passed, $(( ${checks#* } + ${pyf:-0} )) 
 if [ "${1:-}" != quick ]; then
 	step "make distcheck (tarball builds, tests pass, installs with DESTDIR)"
 	unset ASAN_OPTIONS UBSAN_OPTIONS
-	"$PG" make -s distcheck >distcheck.log 2>&1 || { tail -n 60 distcheck.log; exit 1; }
+	if ! "$PG" make -s distcheck >distcheck.log 2>&1; then
+		tail -n 60 distcheck.log
+		# the suites' own logs inside the unpacked tarball say which test failed and why
+		for f in jobscope-*/_build/sub/tests/*/*.log; do
+			[ -f "$f" ] || continue
+			case $f in *test-suite.log) continue ;; esac
+			grep -qE '^(FAIL|ERROR)|[1-9][0-9]* failed|Failures: [1-9]|Errors: [1-9]' "$f" || continue
+			echo "---- distcheck: $f"
+			grep -E '^(FAILED|ERROR) |^[0-9]+%: Checks' "$f" | head -n 40
+			tail -n 150 "$f"
+		done
+		exit 1
+	fi
 	grep -E "archives ready|\.tar\.gz" distcheck.log | head -n 3
 fi
 
