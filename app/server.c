@@ -29,6 +29,10 @@
 
 #define SD_LISTEN_FDS_START 3
 #define DRAIN_SECONDS 30
+/* A leaving worker serves its kept connections until nginx closes them (the
+ * upstream's keepalive_timeout and keepalive_time, 3 s and 5 s in nginx/),
+ * and closes what is left itself after this long; below DRAIN_SECONDS. */
+#define LEAVE_SECONDS 20
 
 enum child_kind { CHILD_WORKER, CHILD_TASKS };
 
@@ -112,8 +116,12 @@ static long fcgx_read(void *ctx, char *buf, size_t n)
  * lingering close for each.  An idle kept connection never pins the worker:
  * it polls the listening socket and every open connection, and serves
  * whichever has a request, in turn.  It never closes an idle connection
- * itself (nginx may be sending a request on it: a POST would fail with 502);
- * with all its slots in use it leaves new connections to the other workers.
+ * itself, not even after an answer when it is leaving: nginx may already be
+ * sending the next request on it, and a POST would fail with 502 (nginx
+ * resends only idempotent requests).  Only nginx closes kept connections
+ * race-free, when they have been idle or open long enough (keepalive_timeout,
+ * keepalive_time).  With all its slots in use a worker leaves new connections
+ * to the other workers.
  * That cannot stall as long as nginx caches fewer idle connections than all
  * workers have slots (keepalive x nginx worker_processes < workers x
  * MAX_CONNS; see nginx/jobscope.conf).  Without keep_conn, libfcgi closes
@@ -211,8 +219,6 @@ static void serve(struct conn *c, struct arena *a, struct buf *out)
 		if (!FCGX_HasSeenEOF(c->fr.in))
 			c->fr.keepConnection = 0;
 	}
-	if (child_stop)
-		c->fr.keepConnection = 0; /* leaving: see worker_main */
 	FCGX_Finish_r(&c->fr); /* closes the connection unless nginx keeps it */
 }
 
@@ -253,16 +259,23 @@ static void worker_main(int listen_fd)
 	for (;;) {
 		struct timespec now, wait = {0}, *tmo = NULL;
 		if (child_stop) {
-			/* Leaving (SIGTERM, or a reload): no new connections; a kept
-			 * connection is closed after its next answer (nginx then drops
-			 * it without a failed request); those idle for a second are
-			 * closed then. */
+			/* Leaving (SIGTERM, or a reload): no new connections; the
+			 * kept ones are served until nginx closes them (closed here,
+			 * one could meet a request nginx is sending on it), for at
+			 * most LEAVE_SECONDS. */
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (!leave.tv_sec)
-				leave = (struct timespec){now.tv_sec + 1, now.tv_nsec};
+				leave = (struct timespec){now.tv_sec + LEAVE_SECONDS, now.tv_nsec};
 			long ms = (leave.tv_sec - now.tv_sec) * 1000 + (leave.tv_nsec - now.tv_nsec) / 1000000;
-			if (ms <= 0)
+			if (ms <= 0) {
+				int left = 0;
+				for (int i = 0; i < MAX_CONNS; i++)
+					left += conns[i].fr.ipcFd >= 0;
+				log_warn("leaving: closing %d kept connection%s that nginx did not close in %d s "
+					 "(set the upstream's keepalive_timeout and keepalive_time below that)",
+					 left, left == 1 ? "" : "s", LEAVE_SECONDS);
 				break;
+			}
 			wait = (struct timespec){ms / 1000, ms % 1000 * 1000000};
 			tmo = &wait;
 		}

@@ -131,9 +131,9 @@ def test_killed_task_runner_is_replaced(js):
 class Hammer(threading.Thread):
     """GET a path in a loop until stopped; records every status (or exception)."""
 
-    def __init__(self, js, path="/ping"):
+    def __init__(self, js, path="/ping", method="GET", ok=200):
         super().__init__(daemon=True)
-        self.js, self.path = js, path
+        self.js, self.path, self.method, self.ok = js, path, method, ok
         self.stop = threading.Event()
         self.results = []
 
@@ -142,7 +142,10 @@ class Hammer(threading.Thread):
         deadline = time.monotonic() + 30
         while not self.stop.is_set() and time.monotonic() < deadline:
             try:
-                r = self.js.get(self.path, s, timeout=10)
+                if self.method == "GET":
+                    r = self.js.get(self.path, s, timeout=10)
+                else:
+                    r = self.js.post(self.path, s, data=b"x" * 100, timeout=10)
                 if r.status_code == 200 and self.path == "/ping" and r.text != "pong\n":
                     self.results.append("200 with body %r" % r.text)
                 else:
@@ -153,7 +156,7 @@ class Hammer(threading.Thread):
     def finish(self):
         self.stop.set()
         self.join(20)
-        bad = [x for x in self.results if x != 200]
+        bad = [x for x in self.results if x != self.ok]
         return len(self.results), bad
 
 
@@ -197,6 +200,46 @@ def test_sighup_reloads_templates_without_failed_requests(js, footer):
     assert len(js.workers()) == 2
     # every worker now serves the new footer
     assert all("RELOAD-MARK-1" in js.get("/privacy").text for _ in range(10))
+
+
+def test_sighup_fails_no_post(js):
+    """nginx never resends a POST that failed on a kept connection (it is not idempotent):
+    a reload must not close a kept connection that nginx may be using.  POSTs to /ping
+    (405 from jobscope itself) through several reloads: no 502."""
+    hammers = [Hammer(js, "/ping", "POST", 405) for _ in range(6)]
+    for h in hammers:
+        h.start()
+    try:
+        for _ in range(3):
+            time.sleep(0.3)
+            assert js.hup_and_wait(), js.log_tail()
+        time.sleep(0.3)
+    finally:
+        results = [h.finish() for h in hammers]
+    for n, bad in results:
+        assert n > 10, "the hammer made only %d requests" % n
+        assert bad == [], "failed POSTs during reloads (of %d): %r\n%s" % (n, bad[:20], js.nginx.error_log()[-2000:])
+
+
+def test_leaving_worker_serves_its_kept_connection(js, extra_jobscope):
+    """SIGTERM (or a reload): a worker takes no new connections but goes on serving a kept
+    one until the peer closes it, and leaves then, at once."""
+    ex = extra_jobscope(workers=1)
+    c = FcgiConn(ex.sock, timeout=10)
+    try:
+        assert _kept_request(c).body == b"pong\n"
+        ex.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        for _ in range(3):
+            r = _kept_request(c, "/healthz")
+            assert r.status == 200, r
+        assert ex.proc.poll() is None, ex.log()
+    finally:
+        c.s.close()
+    t0 = time.monotonic()
+    assert ex.proc.wait(15) == 0, ex.log()
+    assert time.monotonic() - t0 < 5, "the worker lingered after its last connection closed"
+    assert "did not close" not in ex.log()
 
 
 def test_sighup_refuses_a_broken_template(js, footer):
