@@ -18,7 +18,8 @@
 #   /monitoring/job/<id>                    the job view of the big job
 # Prints req/s, p50 and p99 per row and the job list's share of the bare route.
 # Not a test.  Settings: BUILD_DIR (where ./jobscope is; default: the checkout),
-# JOBS (1000000), THREADS (2), CONNECTIONS (16), DURATION (10s).
+# JOBS (1000000), THREADS (2), CONNECTIONS (16), DURATION (10s), PERF (a file:
+# record a perf profile of jobscope, PostgreSQL and nginx during the default list).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${PGHOST:-}" ]; then
@@ -115,6 +116,7 @@ BIG=$(psql -Atq -d $DB -c "SELECT id FROM job WHERE job_id = 42 AND cluster = 'h
 
 "$JS" -server > "$T/jobscope.log" 2>&1 &
 MASTER=$!
+PGPID=$(head -n 1 "$(psql -Atq -c 'SHOW data_directory')/postmaster.pid")
 for _ in $(seq 100); do [ -S "$T/run/jobscope.sock" ] && break; sleep 0.1; done
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sed -e "s|@PREFIX@|$T/nginx|g" -e "s|@LISTEN@|127.0.0.1:$PORT|g" -e "s|@SOCKET@|$T/run/jobscope.sock|g" \
@@ -143,11 +145,19 @@ for path in /monitoring/jobs/ "$LIST2" "/monitoring/job/$BIG"; do
 done
 
 run() { # label path name [header] -> "label req/s p50 p99"
-	local out rps p50 p99
+	local out rps p50 p99 perf_pid=
+	if [ -n "${PERF:-}" ] && [ "$3" = list ]; then
+		# a profile of jobscope, PostgreSQL and nginx while the default list runs
+		local pids
+		pids=$(for p in "$MASTER" "$PGPID" "$(cat "$T/nginx/nginx.pid")"; do echo "$p"; cat /proc/"$p"/task/*/children; done | tr -s ' \n' ',,')
+		perf record -q -g -o "$PERF" -p "${pids%,}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
+		perf_pid=$!
+	fi
 	out=$(wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -H "${4-$H}" "$B$2")
 	rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 	p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
 	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+	[ -z "$perf_pid" ] || wait "$perf_pid"
 	printf '%-44s %10s %10s %10s\n' "$1" "$rps" "$p50" "$p99"
 	echo "$rps" > "$T/rps.$3"
 }
