@@ -30,7 +30,7 @@
 #define SD_LISTEN_FDS_START 3
 #define DRAIN_SECONDS 30
 /* A leaving worker serves its kept connections until nginx closes them (the
- * upstream's keepalive_timeout and keepalive_time, 3 s and 5 s in nginx/),
+ * upstream's keepalive_timeout and keepalive_time, 1 s and 3 s in nginx/),
  * and closes what is left itself after this long; below DRAIN_SECONDS. */
 #define LEAVE_SECONDS 20
 
