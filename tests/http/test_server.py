@@ -242,6 +242,24 @@ def test_leaving_worker_serves_its_kept_connection(js, extra_jobscope):
     assert "did not close" not in ex.log()
 
 
+def test_leaving_worker_closes_a_forgotten_kept_connection(js, extra_jobscope):
+    """A peer that never closes its kept connection (nginx without keepalive_timeout) keeps a
+    leaving worker only 20 s: then it closes the connection, says so, and the master exits 0."""
+    ex = extra_jobscope(workers=1)
+    c = FcgiConn(ex.sock, timeout=40)
+    try:
+        assert _kept_request(c).body == b"pong\n"
+        t0 = time.monotonic()
+        ex.proc.send_signal(signal.SIGTERM)
+        assert c.s.recv(1) == b"", "the connection must be closed, not answered"
+        waited = time.monotonic() - t0
+        assert 18 < waited < 25, waited
+    finally:
+        c.s.close()
+    assert ex.proc.wait(15) == 0, ex.log()
+    assert "closing 1 kept connection that nginx did not close in 20 s" in ex.log(), ex.log()
+
+
 def test_sighup_refuses_a_broken_template(js, footer):
     path, orig = footer
     lines = orig.split("\n")
