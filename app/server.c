@@ -115,13 +115,13 @@ static long fcgx_read(void *ctx, char *buf, size_t n)
  * request after request on a connection, without a connect, accept and
  * lingering close for each.  An idle kept connection never pins the worker:
  * it polls the listening socket and every open connection, and serves
- * whichever has a request, in turn.  It never closes an idle connection
- * itself, not even after an answer when it is leaving: nginx may already be
- * sending the next request on it, and a POST would fail with 502 (nginx
- * resends only idempotent requests).  Only nginx closes kept connections
- * race-free, when they have been idle or open long enough (keepalive_timeout,
- * keepalive_time).  With all its slots in use a worker leaves new connections
- * to the other workers.
+ * whichever has a request, in turn.  It never closes a kept connection
+ * itself, not even when it is leaving: nginx may already be sending the next
+ * request on it, and a POST would fail with 502 (nginx resends only
+ * idempotent requests).  Only nginx closes kept connections race-free, when
+ * they have been idle or open long enough (keepalive_timeout,
+ * keepalive_time).  With all its slots in use a worker leaves new
+ * connections to the other workers.
  * That cannot stall as long as nginx caches fewer idle connections than all
  * workers have slots (keepalive x nginx worker_processes < workers x
  * MAX_CONNS; see nginx/jobscope.conf).  Without keep_conn, libfcgi closes
@@ -257,28 +257,6 @@ static void worker_main(int listen_fd)
 	int start = 0;		 /* round robin over the ready connections */
 	struct timespec leave = {0}; /* once told to stop: when to close what is left */
 	for (;;) {
-		struct timespec now, wait = {0}, *tmo = NULL;
-		if (child_stop) {
-			/* Leaving (SIGTERM, or a reload): no new connections; the
-			 * kept ones are served until nginx closes them (closed here,
-			 * one could meet a request nginx is sending on it), for at
-			 * most LEAVE_SECONDS. */
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (!leave.tv_sec)
-				leave = (struct timespec){now.tv_sec + LEAVE_SECONDS, now.tv_nsec};
-			long ms = (leave.tv_sec - now.tv_sec) * 1000 + (leave.tv_nsec - now.tv_nsec) / 1000000;
-			if (ms <= 0) {
-				int left = 0;
-				for (int i = 0; i < MAX_CONNS; i++)
-					left += conns[i].fr.ipcFd >= 0;
-				log_warn("leaving: closing %d kept connection%s that nginx did not close in %d s "
-					 "(set the upstream's keepalive_timeout and keepalive_time below that)",
-					 left, left == 1 ? "" : "s", LEAVE_SECONDS);
-				break;
-			}
-			wait = (struct timespec){ms / 1000, ms % 1000 * 1000000};
-			tmo = &wait;
-		}
 		int n = 0, nopen = 0;
 		for (int k = 0; k < MAX_CONNS; k++) {
 			int i = (start + k) % MAX_CONNS;
@@ -288,8 +266,27 @@ static void worker_main(int listen_fd)
 				nopen++;
 			}
 		}
-		if (child_stop && nopen == 0)
-			break;
+		struct timespec now, wait = {0}, *tmo = NULL;
+		if (child_stop) {
+			/* Leaving (SIGTERM, or a reload): no new connections; the
+			 * kept ones are served until nginx closes them (closed here,
+			 * one could meet a request nginx is sending on it), for at
+			 * most LEAVE_SECONDS. */
+			if (nopen == 0)
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (!leave.tv_sec)
+				leave = (struct timespec){now.tv_sec + LEAVE_SECONDS, now.tv_nsec};
+			long ms = (leave.tv_sec - now.tv_sec) * 1000 + (leave.tv_nsec - now.tv_nsec) / 1000000;
+			if (ms <= 0) {
+				log_warn("leaving: closing %d kept connection%s that nginx did not close in %d s "
+					 "(set the upstream's keepalive_timeout and keepalive_time below that)",
+					 nopen, nopen == 1 ? "" : "s", LEAVE_SECONDS);
+				break;
+			}
+			wait = (struct timespec){ms / 1000, ms % 1000 * 1000000};
+			tmo = &wait;
+		}
 		if (nopen < MAX_CONNS && !child_stop) {
 			pfd[n] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
 			slot[n++] = -1;
