@@ -420,6 +420,13 @@ void jobquery_tag_readable(struct sqlq *q, const struct user *viewer, const char
 	buf_addch(&q->sql, ')');
 }
 
+void jobquery_on_host(struct sqlq *q, const char *host)
+{
+	buf_adds(&q->sql, " AND jsonb_path_query_array(job.resources, '$[*].hostname') @> jsonb_build_array(");
+	sqlq_param(q, host, "::text");
+	buf_addch(&q->sql, ')');
+}
+
 void jobquery_viewer_where(struct sqlq *q, const struct user *viewer)
 {
 	struct job_filter none;
@@ -512,10 +519,7 @@ void jobquery_where(struct sqlq *q, const struct job_filter *f, const struct use
 	add_range(q, "job.start_time", &f->start_time);
 	if (f->node) {
 		if (f->node_match == MATCH_EQ) {
-			/* the expression of the index job_hosts_gin, spelled exactly so */
-			buf_adds(&q->sql, " AND jsonb_path_query_array(job.resources, '$[*].hostname') @> jsonb_build_array(");
-			sqlq_param(q, f->node, "::text");
-			buf_adds(&q->sql, ")");
+			jobquery_on_host(q, f->node);
 		} else {
 			buf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM jsonb_array_elements(job.resources) e WHERE strpos(e->>'hostname', ");
 			sqlq_param(q, f->node, NULL);

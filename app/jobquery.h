@@ -87,6 +87,9 @@ int jobquery_sort_from_params(const struct kvlist *params, struct job_sort *s, c
 void jobquery_where(struct sqlq *q, const struct job_filter *f, const struct user *viewer);
 /* The same with no filter: " AND ..." for the viewer's role only. */
 void jobquery_viewer_where(struct sqlq *q, const struct user *viewer);
+/* " AND <the job ran on host>", spelled as the expression of the index
+ * job_hosts_gin (sql/002_job_load.up.sql), which only that spelling uses. */
+void jobquery_on_host(struct sqlq *q, const char *host);
 /* Does the role filter let this viewer see every job (admin, support, api-only)? */
 bool jobquery_sees_all(const struct user *u);
 /* " AND (<alias>.tag_scope readable by viewer)"; nothing for viewer NULL (the system itself) */

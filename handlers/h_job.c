@@ -290,9 +290,8 @@ static void concurrent_query(struct req *r, const struct jobrow *j, const char *
 	sqlq_init(&q, r->a);
 	buf_adds(&q.sql, "SELECT job.id, job.job_id FROM job WHERE job.id <> ");
 	sqlq_param(&q, j->id, "::bigint");
-	buf_adds(&q.sql, " AND jsonb_path_query_array(job.resources, '$[*].hostname') @> jsonb_build_array(");
-	sqlq_param(&q, host, "::text");
-	buf_adds(&q.sql, ") AND job.start_time < ");
+	jobquery_on_host(&q, host);
+	buf_adds(&q.sql, " AND job.start_time < ");
 	sqlq_param(&q, arena_printf(r->a, "%lld", (long long)(j->start + j->duration)), "::bigint");
 	buf_adds(&q.sql, " + 200 AND (job.job_state = 'running' OR job.start_time + job.duration > ");
 	sqlq_param(&q, arena_printf(r->a, "%lld", (long long)j->start), "::bigint");
