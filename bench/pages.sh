@@ -16,10 +16,13 @@
 #   /monitoring/jobs/                       the default job list
 #   /monitoring/jobs/?cluster=…&state=…     the job list with two filters
 #   /monitoring/job/<id>                    the job view of the big job
-# Prints req/s, p50 and p99 per row and the job list's share of the bare route.
+# Prints req/s, p50, p99 and the CPU microseconds per request of jobscope (master,
+# workers, task runner), PostgreSQL (all its processes) and nginx per row, and the job
+# list's share of the bare route.
 # Not a test.  Settings: BUILD_DIR (where ./jobscope is; default: the checkout),
 # JOBS (1000000), THREADS (2), CONNECTIONS (16), DURATION (10s), PERF (a file:
-# record a perf profile of jobscope, PostgreSQL and nginx during the default list).
+# record a perf profile of jobscope, PostgreSQL and nginx during the default list),
+# SAVE (a directory: keep the measured pages there, to see what they weigh).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${PGHOST:-}" ]; then
@@ -34,6 +37,8 @@ JS=$BUILD/jobscope
 [ -x "$JS" ] || { echo "bench/pages.sh: no $JS; build first (make)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "bench/pages.sh: wrk is missing (apt-get install wrk)" >&2; exit 2; }
 PY=/usr/bin/python3
+# shellcheck source=bench/cpu.sh
+. "$SRC/bench/cpu.sh"
 
 T=$(mktemp -d /tmp/jobscope-bench.XXXXXX)
 cleanup() {
@@ -141,11 +146,13 @@ for path in /monitoring/jobs/ "$LIST2" "/monitoring/job/$BIG"; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "$H" "$B$path")
 	[ "$code" = 200 ] || { echo "bench/pages.sh: $path answers $code" >&2; exit 1; }
 	curl -s -o /dev/null -H "$H" "$B$path" # warm the workers' caches
+	[ -z "${SAVE:-}" ] || curl -s -o "$SAVE/$(printf '%s' "$path" | tr -c 'A-Za-z0-9.\n' _).html" -H "$H" "$B$path"
 	curl -s -o /dev/null -H "$H" "$B$path"
 done
 
-run() { # label path name [header] -> "label req/s p50 p99"
-	local out rps p50 p99 perf_pid=
+NGINX=$(cat "$T/nginx/nginx.pid")
+run() { # label path name [header] -> "label req/s p50 p99 CPU-us-per-request..."
+	local out rps p50 p99 perf_pid= c0_js c0_pg c0_ng n
 	if [ -n "${PERF:-}" ] && [ "$3" = list ]; then
 		# a profile of jobscope, PostgreSQL and nginx while the default list runs
 		local pids
@@ -153,16 +160,21 @@ run() { # label path name [header] -> "label req/s p50 p99"
 		perf record -q -g -o "$PERF" -p "${pids%,}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
 		perf_pid=$!
 	fi
+	c0_js=$(tree_cpu "$MASTER") c0_pg=$(tree_cpu "$PGPID") c0_ng=$(tree_cpu "$NGINX")
 	out=$(wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -H "${4-$H}" "$B$2")
+	n=$(awk '/requests in/ {print $1}' <<<"$out")
 	rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 	p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
 	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 	[ -z "$perf_pid" ] || wait "$perf_pid"
-	printf '%-44s %10s %10s %10s\n' "$1" "$rps" "$p50" "$p99"
+	printf '%-44s %10s %10s %10s %9s %9s %9s\n' "$1" "$rps" "$p50" "$p99" \
+		"$(per_item $(($(tree_cpu "$MASTER") - c0_js)) "$n")" "$(per_item $(($(tree_cpu "$PGPID") - c0_pg)) "$n")" \
+		"$(per_item $(($(tree_cpu "$NGINX") - c0_ng)) "$n")"
 	echo "$rps" > "$T/rps.$3"
 }
 printf '\n%s jobs in the database; %d wrk threads, %d connections, %s per row\n\n' "$JOBS" "$THREADS" "$CONNECTIONS" "$DURATION"
-printf '%-44s %10s %10s %10s\n' "route" "req/s" "p50" "p99"
+printf '%-44s %10s %10s %10s %29s\n' "" "" "" "" "CPU us per request"
+printf '%-44s %10s %10s %10s %9s %9s %9s\n' "route" "req/s" "p50" "p99" "jobscope" "postgres" "nginx"
 run "/ping (bare route)" /ping ping "X-Bench: no-cookie"
 run "/ping with the session cookie" /ping pingc
 run "/monitoring/jobs/ (default list)" /monitoring/jobs/ list

@@ -27,18 +27,8 @@ for p in wrk pgbench; do
 done
 PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | tail -n 1)
 
-# CPU clock ticks used so far by a process and all its descendants, the
-# reaped ones included (cutime/cstime), e.g. the backends of finished clients
-tree_cpu() {
-	local pid=$1 total=0 c
-	read -r -a f < <(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || { echo 0; return; }
-	total=$((f[11] + f[12] + f[13] + f[14]))
-	for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-		total=$((total + $(tree_cpu "$c")))
-	done
-	echo "$total"
-}
-TCK=$(getconf CLK_TCK)
+# shellcheck source=bench/cpu.sh
+. "$SRC/bench/cpu.sh"
 
 T=$(mktemp -d /tmp/jobscope-bench.XXXXXX)
 cleanup() {
@@ -168,17 +158,16 @@ raw=$("$PGBENCH" -n -c "$CLIENTS" -j 2 -T "$dur" -f "$T/insert.sql" $DB 2>"$T/pg
 c3_pg=$(tree_cpu "$PGMASTER")
 after_raw=$(psql -Atq -d $DB -c "SELECT count(*) FROM job")
 # CPU microseconds per row added
-per_row() { echo "scale=0; 1000000 * $1 / $TCK / $2" | bc; }
 rows=$((after - before)) rows_raw=$((after_raw - before_raw))
 
 printf '\n%s jobs in the table, %d parallel clients, %s each\n\n' "$before" "$CLIENTS" "$DURATION"
 printf '%-52s %10s\n' "start_job through nginx (201s/s)" "$http_rps"
 printf '%-52s %10s\n' "  p50 latency" "$p50"
 printf '%-52s %10s\n' "  rows added / non-2xx answers" "$((after - before)) / ${non2xx:-0}"
-printf '%-52s %10s\n' "  CPU us per job: jobscope" "$(per_row $((c1_js - c0_js)) $rows)"
-printf '%-52s %10s\n' "  CPU us per job: PostgreSQL" "$(per_row $((c1_pg - c0_pg)) $rows)"
-printf '%-52s %10s\n' "  CPU us per job: nginx" "$(per_row $((c1_ng - c0_ng)) $rows)"
+printf '%-52s %10s\n' "  CPU us per job: jobscope" "$(per_item $((c1_js - c0_js)) $rows)"
+printf '%-52s %10s\n' "  CPU us per job: PostgreSQL" "$(per_item $((c1_pg - c0_pg)) $rows)"
+printf '%-52s %10s\n' "  CPU us per job: nginx" "$(per_item $((c1_ng - c0_ng)) $rows)"
 printf '%-52s %10s\n' "raw autocommitted INSERT (pgbench, rows/s)" "$raw"
 printf '%-52s %10s\n' "  rows added" "$rows_raw"
-printf '%-52s %10s\n' "  CPU us per row: PostgreSQL" "$(per_row $((c3_pg - c2_pg)) $rows_raw)"
+printf '%-52s %10s\n' "  CPU us per row: PostgreSQL" "$(per_item $((c3_pg - c2_pg)) $rows_raw)"
 printf '\nstart_job at %.0f %% of the raw INSERT rate\n' "$(echo "100 * $http_rps / $raw" | bc -l)"
