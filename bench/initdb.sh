@@ -5,8 +5,10 @@
 #    clusters heron and lynx into a temporary directory (meta.json with statistics, no data
 #    files: -init-db reads meta.json only);
 # 2. on a throw-away PostgreSQL (tests/lib/with-postgres.sh) it creates a database, runs
-#    jobscope -migrate-db, then jobscope -init-db on that archive.
-# It prints the time and jobs/s of steps 1 and 2, the CPU seconds of step 2 (jobscope's
+#    jobscope -migrate-db, then jobscope -init-db on that archive;
+# 3. the floor: PostgreSQL alone loads the rows that -init-db made (written to a file)
+#    with COPY FREEZE into an empty table shaped like job, without indexes, and rolls back.
+# It prints the time and jobs/s of steps 1 to 3, the CPU seconds of steps 2 and 3 (jobscope's
 # user+sys, and the PostgreSQL server's: its backends and parallel workers), and removes
 # everything afterwards.  On a busy machine the CPU seconds are the steadier figure.
 # Not a test: it neither passes nor fails on numbers, and it never runs in make check.
@@ -70,18 +72,12 @@ cat >"$work/config.json" <<JSON
 JSON
 (cd "$work" && "$BUILD_DIR/jobscope" -config config.json -migrate-db >"$work/migrate.log" 2>&1) ||
 	{ cat "$work/migrate.log" >&2; die "jobscope -migrate-db failed"; }
-# CPU ticks of the server: the postmaster's own, those of its children that have exited
-# (backends, parallel workers: cutime, cstime) and of the ones still running
-pm=$(head -n 1 "$PGHOST/data/postmaster.pid" 2>/dev/null || true)
-pg_ticks() {
-	[ -n "$pm" ] && [ -r "/proc/$pm/stat" ] || { echo 0; return; }
-	local t c
-	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
-	for c in $(cat "/proc/$pm/task/$pm/children" 2>/dev/null); do
-		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
-	done
-	echo "$t"
-}
+# CPU ticks of the server: the postmaster's own, and those of its children, running or
+# exited (backends, parallel workers)
+# shellcheck source=bench/cpu.sh
+. "$SRC/bench/cpu.sh"
+pm=$(head -n 1 "$PGHOST/data/postmaster.pid")
+pg_ticks() { tree_cpu "$pm"; }
 psql -qXc CHECKPOINT "$db" >/dev/null
 c2=$(pg_ticks)
 t2=$(now)
@@ -93,11 +89,39 @@ c3=$(pg_ticks)
 rows=$(psql -qXAtc "SELECT count(*) FROM job" "$db")
 [ "$rows" -eq "$JOBS" ] || { cat "$work/initdb.log" >&2; die "the job table has $rows rows, expected $JOBS"; }
 
+# 3. the floor: PostgreSQL alone loads the same rows, from a file through psql, into an
+#    empty table shaped like job (defaults, CHECK constraints, storage) without indexes,
+#    with COPY FREEZE and lz4 as -init-db uses them, in a transaction that is rolled back
+cols="id, job_id, cluster, subcluster, cluster_partition, project, hpc_user, shared, job_state, submit_time,
+ start_time, duration, walltime, num_nodes, num_hwthreads, num_acc, smt, monitoring_status, energy,
+ energy_footprint, footprint, meta_data, resources, statistics, array_job_id"
+cols=$(tr -d '\n' <<<"$cols")
+psql -qXc "\\copy job ($cols) TO '$work/job.copy'" "$db"
+copy_bytes=$(stat -c %s "$work/job.copy")
+c4=$(pg_ticks)
+t4=$(now)
+psql -qX -v ON_ERROR_STOP=1 "$db" >/dev/null <<SQL
+BEGIN;
+SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings
+ WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals);
+CREATE TABLE job_floor (LIKE job INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION);
+\\copy job_floor ($cols) FROM '$work/job.copy' WITH (FREEZE)
+ROLLBACK;
+SQL
+t5=$(now)
+sleep 1
+c5=$(pg_ticks)
+
 printf 'jobscope-generate -meta-only  %s\n' "$(rate "$JOBS" "$t0" "$t1")"
 printf 'jobscope -init-db             %s  (%d rows in job)\n' "$(rate "$JOBS" "$t2" "$t3")" "$rows"
 read -r cu cs <"$work/cpu"
-awk -v u="$cu" -v s="$cs" -v p="$((c3 - c2))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+awk -v u="$cu" -v s="$cs" -v p="$((c3 - c2))" -v hz="$TCK" 'BEGIN {
 	printf "  CPU: jobscope %.1f s (user %.1f, sys %.1f), postgres %.1f s, total %.1f s\n", u + s, u, s, p / hz, u + s + p / hz }'
+printf 'COPY alone, no indexes        %s  (the same rows: %d MB of COPY text)\n' "$(rate "$JOBS" "$t4" "$t5")" \
+	$((copy_bytes / 1000000))
+awk -v p="$((c5 - c4))" -v hz="$TCK" 'BEGIN { printf "  CPU: postgres %.1f s\n", p / hz }'
+awk -v a="$t2" -v b="$t3" -v c="$t4" -v d="$t5" 'BEGIN {
+	printf "-init-db at %.0f %% of the rate of that COPY alone\n", 100 * (d - c) / (b - a) }'
 printf 'jobscope-generate said:\n'
 sed 's/^/    /' "$work/generate.log"
 printf 'jobscope -init-db said:\n'
