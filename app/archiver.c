@@ -342,6 +342,11 @@ static int write_footprints(struct arena *a, struct fp_update *u, size_t n)
 
 long archiver_update_footprints(void)
 {
+	/* without a metric repository there is nothing to ask: not even the
+	 * running jobs are loaded */
+	const struct metrics_repos *mr = the_app->conf->metric_repos;
+	if (!mr || mr->n == 0)
+		return 0;
 	struct arena a;
 	arena_init(&a, 64 * 1024);
 	char age[16];
