@@ -489,9 +489,16 @@ void jobquery_where(struct sqlq *q, const struct job_filter *f, const struct use
 			for (int s = 0; s < JOB_STATE__MAX; s++)
 				if (f->states & (1u << s))
 					names[n++] = job_state_name((enum job_state)s);
-			buf_adds(&q->sql, " AND job.job_state = ANY(");
-			sqlq_param(q, text_array(q->a, names, n), "::text[]");
-			buf_addch(&q->sql, ')');
+			if (n == 1) {
+				/* "=", not "= ANY": then job_state_start gives the
+				 * matching jobs in start-time order */
+				buf_adds(&q->sql, " AND job.job_state = ");
+				sqlq_param(q, names[0], NULL);
+			} else {
+				buf_adds(&q->sql, " AND job.job_state = ANY(");
+				sqlq_param(q, text_array(q->a, names, n), "::text[]");
+				buf_addch(&q->sql, ')');
+			}
 		}
 	}
 	if (f->shared >= 0) {

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 /* the schema version this jobscope needs */
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 /* Current version (0 for an empty database); -1 when the database cannot be read. */
 int migrate_version(int *version, bool *dirty);

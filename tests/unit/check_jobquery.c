@@ -2,6 +2,7 @@
 #include "suites.h"
 #include "../../app/arena.h"
 #include "../../app/auth.h"
+#include "../../app/job.h"
 #include "../../app/jobquery.h"
 #include "../../app/req.h"
 
@@ -100,6 +101,39 @@ START_TEST(role_filter)
 }
 END_TEST
 
+/* The spellings the indexes need (sql/003_list_order.up.sql): one state is
+ * "=", which job_state_start can serve in start-time order; several are
+ * "= ANY"; running alone is a literal, for the partial index job_running. */
+START_TEST(state_filter_spelling)
+{
+	struct arena a;
+	arena_init(&a, 4096);
+	struct job_filter f;
+	memset(&f, 0, sizeof(f));
+	f.shared = -1;
+	struct user admin = {.username = "root", .roles = ROLE_ADMIN};
+	struct sqlq q;
+	f.states = 1u << JOB_OUT_OF_MEMORY;
+	sqlq_init(&q, &a);
+	jobquery_where(&q, &f, &admin);
+	ck_assert_str_eq(q.sql.data, " AND job.job_state = $1");
+	ck_assert_int_eq(q.nparams, 1);
+	ck_assert_str_eq(q.params[0], "out_of_memory");
+	f.states = 1u << JOB_FAILED | 1u << JOB_TIMEOUT;
+	sqlq_init(&q, &a);
+	jobquery_where(&q, &f, &admin);
+	ck_assert_str_eq(q.sql.data, " AND job.job_state = ANY($1::text[])");
+	ck_assert_ptr_nonnull(strstr(q.params[0], "failed"));
+	ck_assert_ptr_nonnull(strstr(q.params[0], "timeout"));
+	f.states = 1u << JOB_RUNNING;
+	sqlq_init(&q, &a);
+	jobquery_where(&q, &f, &admin);
+	ck_assert_str_eq(q.sql.data, " AND job.job_state = 'running'");
+	ck_assert_int_eq(q.nparams, 0);
+	arena_release(&a);
+}
+END_TEST
+
 START_TEST(sorting)
 {
 	struct arena a;
@@ -126,6 +160,7 @@ Suite *jobquery_suite(void)
 	tcase_add_test(tc, filters_parse_and_become_parameters);
 	tcase_add_test(tc, bad_values_are_refused_with_the_parameter_named);
 	tcase_add_test(tc, role_filter);
+	tcase_add_test(tc, state_filter_spelling);
 	tcase_add_test(tc, sorting);
 	suite_add_tcase(s, tc);
 	return s;
