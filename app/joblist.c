@@ -525,7 +525,16 @@ int joblist_fill(struct req *r, const struct job_filter *f, const struct job_sor
 		 desc ? "DESC" : "ASC", p->items_per_page + 1);
 	tags_join(&q, r->user);
 	buf_addf(&q.sql, " ORDER BY page.sortval %s, page.id %s", desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
-	PGresult *res = db_query_text(r->a, q.sql.data, q.nparams, q.params);
+	/* A prepared statement saves planning every page (about 0.5 ms of
+	 * server CPU, more than running it).  Not with a node: after five runs
+	 * PostgreSQL may keep a generic plan, which cannot know that a host ran
+	 * only a few old jobs and walks job_start_time from the newest job to
+	 * meet them (a second per page at a million jobs); planned for the host,
+	 * the hosts index finds them.  Cluster, state, user, project and array
+	 * job have an index that leads with them and gives the start-time order
+	 * for any value (sql/003_list_order.up.sql). */
+	PGresult *res = f->node ? db_query_once(r->a, q.sql.data, q.nparams, q.params)
+				: db_query_text(r->a, q.sql.data, q.nparams, q.params);
 	if (!res) {
 		snprintf(err, errlen, "the job list query failed: %s", db_last_error());
 		return -1;

@@ -288,7 +288,12 @@ static void concurrent_query(struct req *r, const struct jobrow *j, const char *
 {
 	struct sqlq q;
 	sqlq_init(&q, r->a);
-	buf_adds(&q.sql, "SELECT job.id, job.job_id FROM job WHERE job.id <> ");
+	/* the host's jobs in that time first, then the order: with ORDER BY and
+	 * LIMIT on the same level, the planner may walk the start-time index
+	 * from the oldest job hoping to meet 50 matches soon, and on a busy
+	 * host with few overlapping jobs it meets them only at the end (half a
+	 * second at a million jobs); the hosts index finds them in milliseconds */
+	buf_adds(&q.sql, "WITH c AS MATERIALIZED (SELECT job.id, job.job_id, job.start_time FROM job WHERE job.id <> ");
 	sqlq_param(&q, j->id, "::bigint");
 	jobquery_on_host(&q, host);
 	buf_adds(&q.sql, " AND job.start_time < ");
@@ -297,7 +302,7 @@ static void concurrent_query(struct req *r, const struct jobrow *j, const char *
 	sqlq_param(&q, arena_printf(r->a, "%lld", (long long)j->start), "::bigint");
 	buf_adds(&q.sql, " + 200)");
 	jobquery_viewer_where(&q, r->user);
-	buf_adds(&q.sql, " ORDER BY job.start_time LIMIT 50");
+	buf_adds(&q.sql, ") SELECT c.id, c.job_id FROM c ORDER BY c.start_time, c.id LIMIT 50");
 	*qp = q;
 }
 
@@ -338,7 +343,9 @@ static struct json_object *concurrent_jobs(struct req *r, const struct jobrow *j
 		if (!concurrent_cache[i].key || concurrent_cache[i].at < concurrent_cache[slot].at)
 			slot = i;
 	}
-	PGresult *cr = db_query_text(r->a, q.sql.data, q.nparams, q.params);
+	/* planned for this host each time: a generic plan, not knowing how many
+	 * jobs ran there, may walk the start-time index from the oldest job */
+	PGresult *cr = db_query_once(r->a, q.sql.data, q.nparams, q.params);
 	if (!cr)
 		return NULL;
 	struct json_object *cj = json_object_new_array();
