@@ -15,6 +15,10 @@
 #                                           logged in), which is no bare route
 #   /monitoring/jobs/                       the default job list
 #   /monitoring/jobs/?cluster=…&state=…     the job list with two filters
+#   /monitoring/jobs/?node=h9999            a rare filter value: a node with three
+#                                           jobs, 200 days old (a plan that walks
+#                                           the start-time index to find them takes
+#                                           a second per page)
 #   /monitoring/job/<id>                    the job view of the big job
 # Prints req/s, p50, p99 and the CPU microseconds per request of jobscope (master,
 # workers, task runner), PostgreSQL (all its processes) and nginx per row, and the job
@@ -85,6 +89,13 @@ SELECT 1000000 + g,
        jsonb_build_object('cpu_load', jsonb_build_object('t', 60, 'n', 60,
            'v', to_jsonb(ARRAY[(g%72)::float8, (g%70)::float8, (g%60)::float8, (g%72)::float8, (g%50)::float8, (g%72)::float8])))
 FROM generate_series(1::bigint, $JOBS) g;
+-- a node that ran three jobs, 200 days ago: a rare filter value
+INSERT INTO job (job_id, cluster, subcluster, start_time, duration, walltime, hpc_user, project, job_state,
+                 resources, num_nodes, num_hwthreads, num_acc, shared, monitoring_status, footprint, meta_data)
+SELECT 9000000 + g, 'heron', 'main', extract(epoch FROM now())::bigint - 200 * 86400 - g * 1000, 3600, 86400,
+       'user001', 'p0001', 'completed', '[{"hostname": "h9999"}]', 1, 72, 0, 'none', 3,
+       '{"cpu_load_avg": 1}', '{"jobName": "rare"}'
+FROM generate_series(1, 3) g;
 ANALYZE job;
 SQL
 printf '  %.1f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
@@ -142,7 +153,8 @@ session=$(curl -s -D - -o /dev/null -b "jobscope_csrf=$csrf_cookie" --data-urlen
 H="Cookie: session=$session"
 
 LIST2="/monitoring/jobs/?cluster=heron&state=completed"
-for path in /monitoring/jobs/ "$LIST2" "/monitoring/job/$BIG"; do
+RARE="/monitoring/jobs/?node=h9999"
+for path in /monitoring/jobs/ "$LIST2" "$RARE" "/monitoring/job/$BIG"; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "$H" "$B$path")
 	[ "$code" = 200 ] || { echo "bench/pages.sh: $path answers $code" >&2; exit 1; }
 	curl -s -o /dev/null -H "$H" "$B$path" # warm the workers' caches
@@ -179,6 +191,7 @@ run "/ping (bare route)" /ping ping "X-Bench: no-cookie"
 run "/ping with the session cookie" /ping pingc
 run "/monitoring/jobs/ (default list)" /monitoring/jobs/ list
 run "/monitoring/jobs/ (cluster + state)" "$LIST2" list2
+run "/monitoring/jobs/?node= (3 jobs, 200 days old)" "$RARE" rare
 run "/monitoring/job/<id> (64 nodes, 24 h, 10 metrics)" "/monitoring/job/$BIG" view
 # the job view alone, one request at a time: its own latency without queueing
 out=$(wrk -t 1 -c 1 -d "$DURATION" --latency -H "$H" "$B/monitoring/job/$BIG")
