@@ -13,5 +13,7 @@ tree_cpu() {
 }
 TCK=$(getconf CLK_TCK)
 
-# CPU microseconds per item: ticks items
-per_item() { echo "scale=0; 1000000 * $1 / $TCK / $2" | bc; }
+# CPU microseconds per item: ticks items ("-" when there were none)
+per_item() {
+	if [ "${2:-0}" -gt 0 ] 2>/dev/null; then echo "scale=0; 1000000 * $1 / $TCK / $2" | bc; else echo -; fi
+}
