@@ -112,8 +112,7 @@ int jobquery_filter_from_params(struct arena *a, const struct kvlist *params, in
 				struct job_filter *f, char *err, size_t errlen)
 {
 	(void)a;
-	memset(f, 0, sizeof(*f));
-	f->shared = -1;
+	jobquery_filter_all(f);
 	f->project_match = MATCH_CONTAINS;
 	f->node_match = MATCH_EQ;
 	bool user_match_given = false, jobid_match_given = false, project_match_given = false;
@@ -427,12 +426,17 @@ void jobquery_on_host(struct sqlq *q, const char *host)
 	buf_addch(&q->sql, ')');
 }
 
+void jobquery_filter_all(struct job_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->shared = -1;
+}
+
 void jobquery_viewer_where(struct sqlq *q, const struct user *viewer)
 {
-	struct job_filter none;
-	memset(&none, 0, sizeof(none));
-	none.shared = -1;
-	jobquery_where(q, &none, viewer);
+	struct job_filter all;
+	jobquery_filter_all(&all);
+	jobquery_where(q, &all, viewer);
 }
 
 void jobquery_where(struct sqlq *q, const struct job_filter *f, const struct user *viewer)

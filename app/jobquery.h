@@ -77,6 +77,8 @@ void sqlq_init(struct sqlq *q, struct arena *a);
 /* add a parameter and append "$n" (with an optional cast such as "::bigint[]") */
 void sqlq_param(struct sqlq *q, const char *value, const char *cast);
 
+/* A filter that every job passes: no conditions, any sharing. */
+void jobquery_filter_all(struct job_filter *f);
 /* URL parameters -> filter.  Unknown keys are ignored (pages carry other keys);
  * a bad value is -1 with a sentence naming the parameter. */
 int jobquery_filter_from_params(struct arena *a, const struct kvlist *params, int64_t now,

@@ -204,8 +204,7 @@ int stats_user_visible(struct arena *a, const struct user *viewer, const char *u
 		return 0;
 	/* a manager: some job of that user that the manager's role filter lets through */
 	struct job_filter f;
-	memset(&f, 0, sizeof(f));
-	f.shared = -1;
+	jobquery_filter_all(&f);
 	f.users[0] = username;
 	f.nusers = 1;
 	f.user_match = MATCH_EQ;

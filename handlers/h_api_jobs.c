@@ -244,8 +244,7 @@ static int atoi_err(struct resp *w, const char *v)
 int h_api_jobs_list(struct req *r, struct resp *w)
 {
 	struct job_filter f;
-	memset(&f, 0, sizeof(f));
-	f.shared = -1;
+	jobquery_filter_all(&f);
 	int64_t page = 1, ipp = 25;
 	bool with_meta = false, seen_cluster = false, seen_project = false, seen_time = false, seen_page = false,
 	     seen_ipp = false;

@@ -96,17 +96,11 @@ static int exists(struct req *r, struct sqlq *q)
 	return PQntuples(res) > 0;
 }
 
-static void no_filter(struct job_filter *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->shared = -1;
-}
-
 /* a user the viewer may see whose real name contains term */
 static int real_name_matches(struct req *r, const char *term)
 {
 	struct job_filter f;
-	no_filter(&f);
+	jobquery_filter_all(&f);
 	struct sqlq q;
 	sqlq_init(&q, r->a);
 	buf_adds(&q.sql, "SELECT 1 FROM hpc_user u WHERE strpos(lower(coalesce(u.name, '')), lower(");
@@ -121,7 +115,7 @@ static int real_name_matches(struct req *r, const char *term)
 static int project_exists(struct req *r, const char *term)
 {
 	struct job_filter f;
-	no_filter(&f);
+	jobquery_filter_all(&f);
 	f.project = term;
 	f.project_match = MATCH_EQ;
 	struct sqlq q;

@@ -77,8 +77,7 @@ START_TEST(role_filter)
 	struct arena a;
 	arena_init(&a, 4096);
 	struct job_filter f;
-	memset(&f, 0, sizeof(f));
-	f.shared = -1;
+	jobquery_filter_all(&f);
 	const char *projects[] = {"p1", "p\"2", NULL};
 	struct user mgr = {.username = "m", .roles = ROLE_MANAGER | ROLE_USER, .projects = projects};
 	struct user usr = {.username = "u", .roles = ROLE_USER};
@@ -109,8 +108,7 @@ START_TEST(state_filter_spelling)
 	struct arena a;
 	arena_init(&a, 4096);
 	struct job_filter f;
-	memset(&f, 0, sizeof(f));
-	f.shared = -1;
+	jobquery_filter_all(&f);
 	struct user admin = {.username = "root", .roles = ROLE_ADMIN};
 	struct sqlq q;
 	f.states = 1u << JOB_OUT_OF_MEMORY;
