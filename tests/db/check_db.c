@@ -117,18 +117,32 @@ END_TEST
 
 static char *query1(const char *sql);
 
+/* The plan of sql as one text (EXPLAIN's lines joined); free() it. */
+static char *plan_of(const char *sql)
+{
+	char q[1024];
+	snprintf(q, sizeof(q), "EXPLAIN (COSTS OFF) %s", sql);
+	PGresult *r = db_query_once(NULL, q, 0, NULL);
+	ck_assert_msg(r != NULL, "%s: %s", q, db_last_error());
+	size_t len = 1;
+	for (int i = 0; i < PQntuples(r); i++)
+		len += strlen(PQgetvalue(r, i, 0)) + 1;
+	char *out = calloc(1, len);
+	ck_assert_ptr_nonnull(out);
+	for (int i = 0; i < PQntuples(r); i++) {
+		strcat(out, PQgetvalue(r, i, 0));
+		strcat(out, "\n");
+	}
+	PQclear(r);
+	return out;
+}
+
 /* true when the plan of sql names index */
 static bool plan_uses(const char *sql, const char *index)
 {
-	char q[1024];
-	snprintf(q, sizeof(q), "EXPLAIN %s", sql);
-	PGresult *r = db_query_once(NULL, q, 0, NULL);
-	ck_assert_msg(r != NULL, "%s: %s", q, db_last_error());
-	bool found = false;
-	for (int i = 0; i < PQntuples(r); i++)
-		if (strstr(PQgetvalue(r, i, 0), index))
-			found = true;
-	PQclear(r);
+	char *plan = plan_of(sql);
+	bool found = strstr(plan, index) != NULL;
+	free(plan);
 	return found;
 }
 
@@ -195,25 +209,6 @@ START_TEST(v1_data_up_to_2_and_back)
 	fclose(f);
 }
 END_TEST
-
-/* The plan of sql as one text (EXPLAIN's lines joined); free() it. */
-static char *plan_of(const char *sql)
-{
-	char q[1024];
-	snprintf(q, sizeof(q), "EXPLAIN (COSTS OFF) %s", sql);
-	PGresult *r = db_query_once(NULL, q, 0, NULL);
-	ck_assert_msg(r != NULL, "%s: %s", q, db_last_error());
-	size_t len = 1;
-	for (int i = 0; i < PQntuples(r); i++)
-		len += strlen(PQgetvalue(r, i, 0)) + 1;
-	char *out = calloc(1, len);
-	for (int i = 0; i < PQntuples(r); i++) {
-		strcat(out, PQgetvalue(r, i, 0));
-		strcat(out, "\n");
-	}
-	PQclear(r);
-	return out;
-}
 
 /* Version 3: a job list filtered by one cluster or one state gets its jobs in
  * start-time order from an index that leads with that column, also in the
