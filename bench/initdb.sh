@@ -72,45 +72,41 @@ cat >"$work/config.json" <<JSON
 JSON
 (cd "$work" && "$BUILD_DIR/jobscope" -config config.json -migrate-db >"$work/migrate.log" 2>&1) ||
 	{ cat "$work/migrate.log" >&2; die "jobscope -migrate-db failed"; }
-# CPU ticks of the server: the postmaster's own, and those of its children, running or
-# exited (backends, parallel workers)
+# CPU ticks of the server (tree_cpu): the postmaster's own, and those of its children,
+# running or exited (backends, parallel workers)
 # shellcheck source=bench/cpu.sh
 . "$SRC/bench/cpu.sh"
 pm=$(head -n 1 "$PGHOST/data/postmaster.pid")
-pg_ticks() { tree_cpu "$pm"; }
 psql -qXc CHECKPOINT "$db" >/dev/null
-c2=$(pg_ticks)
+c2=$(tree_cpu "$pm")
 t2=$(now)
 (cd "$work" && TIMEFORMAT='%U %S' && { time "$BUILD_DIR/jobscope" -config config.json -init-db >"$work/initdb.log" 2>&1; } 2>"$work/cpu") ||
 	{ cat "$work/initdb.log" >&2; die "jobscope -init-db failed"; }
 t3=$(now)
 sleep 1 # the backend's exit reaches the postmaster's cutime
-c3=$(pg_ticks)
+c3=$(tree_cpu "$pm")
 rows=$(psql -qXAtc "SELECT count(*) FROM job" "$db")
 [ "$rows" -eq "$JOBS" ] || { cat "$work/initdb.log" >&2; die "the job table has $rows rows, expected $JOBS"; }
 
 # 3. the floor: PostgreSQL alone loads the same rows, from a file through psql, into an
 #    empty table shaped like job (defaults, CHECK constraints, storage) without indexes,
-#    with COPY FREEZE and lz4 as -init-db uses them, in a transaction that is rolled back
-cols="id, job_id, cluster, subcluster, cluster_partition, project, hpc_user, shared, job_state, submit_time,
- start_time, duration, walltime, num_nodes, num_hwthreads, num_acc, smt, monitoring_status, energy,
- energy_footprint, footprint, meta_data, resources, statistics, array_job_id"
-cols=$(tr -d '\n' <<<"$cols")
-psql -qXc "\\copy job ($cols) TO '$work/job.copy'" "$db"
+#    with COPY FREEZE and lz4 as -init-db uses them, in a transaction that is rolled back.
+#    All columns: those -init-db leaves out hold their defaults (mostly NULL) here too.
+psql -qXc "\\copy job TO '$work/job.copy'" "$db"
 copy_bytes=$(stat -c %s "$work/job.copy")
-c4=$(pg_ticks)
+c4=$(tree_cpu "$pm")
 t4=$(now)
 psql -qX -v ON_ERROR_STOP=1 "$db" >/dev/null <<SQL
 BEGIN;
 SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings
  WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals);
 CREATE TABLE job_floor (LIKE job INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION);
-\\copy job_floor ($cols) FROM '$work/job.copy' WITH (FREEZE)
+\\copy job_floor FROM '$work/job.copy' WITH (FREEZE)
 ROLLBACK;
 SQL
 t5=$(now)
 sleep 1
-c5=$(pg_ticks)
+c5=$(tree_cpu "$pm")
 
 printf 'jobscope-generate -meta-only  %s\n' "$(rate "$JOBS" "$t0" "$t1")"
 printf 'jobscope -init-db             %s  (%d rows in job)\n' "$(rate "$JOBS" "$t2" "$t3")" "$rows"

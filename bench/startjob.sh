@@ -157,13 +157,13 @@ raw=$("$PGBENCH" -n -c "$CLIENTS" -j 2 -T "$dur" -f "$T/insert.sql" $DB 2>"$T/pg
 
 c3_pg=$(tree_cpu "$PGMASTER")
 after_raw=$(psql -Atq -d $DB -c "SELECT count(*) FROM job")
-# CPU microseconds per row added
 rows=$((after - before)) rows_raw=$((after_raw - before_raw))
 
 printf '\n%s jobs in the table, %d parallel clients, %s each\n\n' "$before" "$CLIENTS" "$DURATION"
 printf '%-52s %10s\n' "start_job through nginx (201s/s)" "$http_rps"
 printf '%-52s %10s\n' "  p50 latency" "$p50"
 printf '%-52s %10s\n' "  rows added / non-2xx answers" "$((after - before)) / ${non2xx:-0}"
+# CPU microseconds per row added
 printf '%-52s %10s\n' "  CPU us per job: jobscope" "$(per_item $((c1_js - c0_js)) $rows)"
 printf '%-52s %10s\n' "  CPU us per job: PostgreSQL" "$(per_item $((c1_pg - c0_pg)) $rows)"
 printf '%-52s %10s\n' "  CPU us per job: nginx" "$(per_item $((c1_ng - c0_ng)) $rows)"
